@@ -1,0 +1,78 @@
+"""``make test``: lint, the production configuration check, then the whole suite against
+a real PostgreSQL server:
+
+1. ``DATABASE_URL`` when it is set;
+2. otherwise the server on 127.0.0.1:5432 when one answers (user ``postgres``);
+3. otherwise the embedded PostgreSQL from the wheel, in a throw-away directory.
+
+Extra arguments go to pytest (``make test ARGS="-k import -x"``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from avataq.dev import postgres
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+TEST_DATABASE = "avataq"
+
+
+def resolve_database() -> tuple[str, object | None]:
+    """(DATABASE_URL for the suite, embedded server to stop afterwards or None)."""
+    if os.environ.get("DATABASE_URL"):
+        print("make test: PostgreSQL from DATABASE_URL", flush=True)
+        return os.environ["DATABASE_URL"], None
+    if postgres.tcp_answers("127.0.0.1", 5432) and postgres.can_connect(LOCAL_SERVER):
+        print("make test: PostgreSQL on 127.0.0.1:5432", flush=True)
+        return LOCAL_SERVER.rsplit("/", 1)[0] + f"/{TEST_DATABASE}", None
+    print("make test: no PostgreSQL answers; starting the embedded one", flush=True)
+    pgdata = Path(tempfile.mkdtemp(prefix="avataq-test-")) / "pg"
+    server = postgres.start_embedded(pgdata, delete_on_exit=True)
+    return postgres.embedded_url(pgdata, TEST_DATABASE), server
+
+
+def production_environment(database_url: str) -> dict[str, str]:
+    """A complete full-mode configuration (no secret: a fresh random key each run)."""
+    return {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": database_url,
+        "ALLOWED_HOSTS": "avataq.example.org",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "AWS_STORAGE_BUCKET_NAME": "avataq-documents",
+        "AWS_S3_REGION_NAME": "ca-central-1",
+        "EMAIL_URL": "smtp+tls://mail.example.org:587",
+    }
+
+
+def run(step: str, command: list[str], env: dict[str, str]) -> int:
+    print(f"\n== {step}: {' '.join(command)}", flush=True)
+    return subprocess.run(command, cwd=BASE_DIR, env=env).returncode
+
+
+def main(pytest_args: list[str]) -> int:
+    bin_dir = Path(sys.executable).parent
+    database_url, server = resolve_database()
+    try:
+        if run("lint", [str(bin_dir / "ruff"), "check", "."], dict(os.environ)):
+            return 1
+        deploy_check = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+        if run("deploy check", deploy_check, production_environment(database_url)):
+            return 1
+        test_env = {**os.environ, "DEBUG": "1", "DATABASE_URL": database_url}
+        return run("tests", [sys.executable, "-m", "pytest", *pytest_args], test_env)
+    finally:
+        if server is not None:
+            postgres.stop_embedded(server)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

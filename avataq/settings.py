@@ -1,0 +1,219 @@
+"""Avataq settings: every value comes from the environment (12-factor).
+
+Each dependency picks its mode on its own: ``DATABASE_URL`` set → that database,
+``AWS_STORAGE_BUCKET_NAME`` set → S3, ``CELERY_BROKER_URL`` set → a real broker,
+``EMAIL_URL`` set → SMTP. Only with ``DEBUG`` on may a missing one fall back to its
+embedded default; with ``DEBUG`` off each one is required, and whatever is missing or
+malformed is reported by the ``avataq.E001`` system check, naming the variable.
+"""
+
+from pathlib import Path
+
+from avataq import embedded
+from avataq.config import Config, database_from_url, email_from_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = Config()
+
+DATA_DIR = Path(env.str("AVATAQ_DATA_DIR") or BASE_DIR / ".data")
+DEBUG = env.bool("DEBUG", default=False)
+FULL_MODE_REASON = "when DEBUG is off"
+
+# --- Core -------------------------------------------------------------------------------
+SECRET_KEY = env.str("SECRET_KEY")
+if SECRET_KEY is None:
+    if not DEBUG:
+        env.require("SECRET_KEY", FULL_MODE_REASON)
+    # Only usable with DEBUG on; Django's deploy check flags the prefix.
+    SECRET_KEY = "django-insecure-embedded-default-for-local-development-only"  # noqa: S105
+elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    env.error("SECRET_KEY", "SECRET_KEY must be at least 50 random characters.")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    env.require("ALLOWED_HOSTS", FULL_MODE_REASON)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "guardian",
+    "simple_history",
+    "avataq",
+    "scholarships",
+    "enrollment",
+    "billing",
+    "documents",
+    "portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "avataq.urls"
+WSGI_APPLICATION = "avataq.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Database ---------------------------------------------------------------------------
+_database = env.parsed("DATABASE_URL", database_from_url, "PostgreSQL database")
+if _database is None:
+    if DEBUG and env.raw("DATABASE_URL") is None:
+        _database = embedded.database_settings(DATA_DIR / "pg")
+    else:
+        if env.raw("DATABASE_URL") is None:
+            env.require("DATABASE_URL", FULL_MODE_REASON)
+        _database = {"ENGINE": "django.db.backends.postgresql", "NAME": "unconfigured"}
+_database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60, minimum=0)
+_database["CONN_HEALTH_CHECKS"] = True
+_database.setdefault("OPTIONS", {})["connect_timeout"] = 5
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Celery (broker) --------------------------------------------------------------------
+CELERY_BROKER_URL = env.url("CELERY_BROKER_URL", schemes={"redis", "rediss"})
+if CELERY_BROKER_URL is None and env.raw("CELERY_BROKER_URL") is None and not DEBUG:
+    env.require("CELERY_BROKER_URL", FULL_MODE_REASON)
+# Without a broker (embedded default) tasks run inline.
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 60 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
+# Longer than the longest task, so a late-acked task is not redelivered while it runs.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+
+# --- Documents storage ------------------------------------------------------------------
+DOCUMENT_URL_TTL = 60  # seconds, for S3 presigned URLs and local signed URLs alike
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME")
+AWS_S3_ENDPOINT_URL = env.url("AWS_S3_ENDPOINT_URL", schemes={"http", "https"})
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME")
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID")
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY")
+if AWS_STORAGE_BUCKET_NAME:
+    if not AWS_S3_REGION_NAME:
+        env.require("AWS_S3_REGION_NAME", "when AWS_STORAGE_BUCKET_NAME is set")
+    if bool(AWS_ACCESS_KEY_ID) != bool(AWS_SECRET_ACCESS_KEY):
+        missing = "AWS_SECRET_ACCESS_KEY" if AWS_ACCESS_KEY_ID else "AWS_ACCESS_KEY_ID"
+        env.error(missing, f"{missing} is required with the other AWS access key variable.")
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "region_name": AWS_S3_REGION_NAME,
+            "endpoint_url": AWS_S3_ENDPOINT_URL,
+            "access_key": AWS_ACCESS_KEY_ID,
+            "secret_key": AWS_SECRET_ACCESS_KEY,
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": DOCUMENT_URL_TTL,
+        },
+    }
+else:
+    if not DEBUG:
+        env.require("AWS_STORAGE_BUCKET_NAME", FULL_MODE_REASON)
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "media"},
+    }
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = DATA_DIR / "media"
+
+# --- Email ------------------------------------------------------------------------------
+_email = env.parsed("EMAIL_URL", email_from_url, "email (smtp://, smtp+tls://, consolemail://)")
+if _email is None:
+    if env.raw("EMAIL_URL") is None and not DEBUG:
+        env.require("EMAIL_URL", FULL_MODE_REASON)
+    _email = {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+vars().update(_email)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Avataq <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ADMINS = [("Ops", address) for address in env.list("OPS_EMAILS", default=[])]
+
+# --- Internationalisation ---------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.timezone("TIME_ZONE", default="America/Montreal")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -----------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT") or BASE_DIR / "staticfiles")
+
+# --- Security (production behind a TLS-terminating proxy) ------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers probe health over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+# --- Logging ----------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+}
+
+# --- Admin ------------------------------------------------------------------------------
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# Read by the avataq.E001 system check; keep last so every reader above has run.
+AVATAQ_CONFIG_ERRORS = list(env.errors)

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import path
+
+from avataq import views
+
+admin.site.site_header = "Avataq administration"
+admin.site.site_title = "Avataq"
+admin.site.index_title = "Sponsorship program"
+admin.site.site_url = None  # no public site yet
+
+urlpatterns = [
+    path("health/", views.health, name="health"),
+    path("admin/", admin.site.urls),
+]

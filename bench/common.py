@@ -1,0 +1,57 @@
+"""Helpers for the benchmarks: a fresh database on a real server, and timing."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from avataq.dev import test as test_runner
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def fresh_database(name: str) -> tuple[str, object | None]:
+    """(URL of a new empty database ``name``, embedded server to stop or None)."""
+    url, server = test_runner.resolve_database()
+    base = url.rsplit("/", 1)[0]
+    admin_url = server.get_uri() if server is not None else f"{base}/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    if server is not None:
+        return test_runner.postgres.embedded_url(server.pgdata, name), server
+    return f"{base}/{name}", None
+
+
+def manage(database_url: str, *args: str) -> float:
+    """Run ``manage.py args`` against the database; return its wall time in seconds."""
+    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": database_url}
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def median_ms(samples: list[float]) -> str:
+    return f"{statistics.median(samples) * 1000:.1f} ms"

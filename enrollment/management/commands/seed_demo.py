@@ -1,0 +1,24 @@
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from enrollment.demo import demo_seed
+
+MAX_STUDENTS = 50_000
+
+
+class Command(BaseCommand):
+    help = "Load realistic demo data (idempotent): years, sessions, schools, students, enrollments."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--students", type=int, default=400, help="how many students (≤ 50,000)"
+        )
+
+    def handle(self, *args, students: int, **options) -> None:
+        if not 0 <= students <= MAX_STUDENTS:
+            raise CommandError(f"--students must be between 0 and {MAX_STUDENTS:,}, not {students}")
+        report = demo_seed(students=students)
+        self.stdout.write(
+            f"Demo data: {report.students_created} students and "
+            f"{report.enrollments_created} enrollments created "
+            f"({report.students_total} demo students in all)."
+        )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ScholarshipsConfig(AppConfig):
+    name = "scholarships"
+    verbose_name = "Scholarships"

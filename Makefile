@@ -20,10 +20,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/python -m avataq.dev.run
 
-test: $(VENV)/.installed-dev
+# The S3 test server comes from the npm registry (package-lock.json pins it).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	 else echo "npm not found: the S3 tests will be skipped"; fi
+
+test: $(VENV)/.installed-dev node_modules/.installed
 	$(BIN)/python -m avataq.dev.test $(ARGS)
 
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-dev node_modules/.installed
 	$(BIN)/python -m bench $(ARGS)
 
 lint: $(VENV)/.installed-dev

@@ -11,7 +11,7 @@ from django.apps import apps as global_apps
 from django.db import transaction
 from django.db.models import Q
 
-STAFF, FINANCE, OPS = "Staff", "Finance", "Ops"
+STAFF, COUNSELLORS, FINANCE, OPS = "Staff", "Counsellors", "Finance", "Ops"
 
 VIEW = ("view",)
 EDIT = ("view", "add", "change")
@@ -19,6 +19,8 @@ EDIT = ("view", "add", "change")
 # group → {app_label: actions on every model of that app}
 GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     STAFF: {"scholarships": EDIT, "enrollment": EDIT, "documents": EDIT, "billing": VIEW},
+    # Counsellors see the documents of their own students only (object permissions).
+    COUNSELLORS: {"scholarships": EDIT, "enrollment": EDIT},
     FINANCE: {"scholarships": VIEW, "enrollment": VIEW, "documents": VIEW, "billing": EDIT},
     OPS: {
         "scholarships": VIEW,
@@ -27,6 +29,12 @@ GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "billing": VIEW,
         "avataq": EDIT,
     },
+}
+# group → extra permissions by "app_label.codename"
+GROUP_EXTRA_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    STAFF: ("documents.can_view_documents",),
+    FINANCE: ("documents.can_view_documents",),
+    OPS: ("documents.can_view_documents",),
 }
 
 
@@ -39,7 +47,12 @@ def sync_group_permissions(apps: Any = global_apps) -> None:
         wanted = Q(pk__in=[])
         for app_label, actions in grants.items():
             for action in actions:
-                wanted |= Q(content_type__app_label=app_label, codename__startswith=f"{action}_")
+                wanted |= Q(
+                    content_type__app_label=app_label, codename__startswith=f"{action}_"
+                ) & ~Q(codename="view_student_documents")
+        for label in GROUP_EXTRA_PERMISSIONS.get(group_name, ()):
+            app_label, codename = label.split(".")
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
         group.permissions.set(Permission.objects.filter(wanted))
 
 

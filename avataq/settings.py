@@ -125,42 +125,46 @@ CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 
 # --- Documents storage ------------------------------------------------------------------
-DOCUMENT_URL_TTL = 60  # seconds, for S3 presigned URLs and local signed URLs alike
+DOCUMENT_URL_TTL = 60  # seconds: S3 presigned URLs and local signed URLs alike
+DOCUMENT_MAX_UPLOAD_SIZE = env.int("DOCUMENT_MAX_UPLOAD_SIZE", default=25 * 1024 * 1024, minimum=1)
+# Every upload streams to a temporary file (never memory), hashed and measured as it arrives.
+FILE_UPLOAD_HANDLERS = ["documents.uploads.HashingUploadHandler"]
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME")
 AWS_S3_ENDPOINT_URL = env.url("AWS_S3_ENDPOINT_URL", schemes={"http", "https"})
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME")
 AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID")
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY")
+# AWS itself encrypts at rest when asked; S3-compatible servers may refuse the header.
+AWS_S3_SERVER_SIDE_ENCRYPTION = env.str(
+    "AWS_S3_SERVER_SIDE_ENCRYPTION", "" if AWS_S3_ENDPOINT_URL else "AES256"
+)
 if AWS_STORAGE_BUCKET_NAME:
     if not AWS_S3_REGION_NAME:
         env.require("AWS_S3_REGION_NAME", "when AWS_STORAGE_BUCKET_NAME is set")
     if bool(AWS_ACCESS_KEY_ID) != bool(AWS_SECRET_ACCESS_KEY):
         missing = "AWS_SECRET_ACCESS_KEY" if AWS_ACCESS_KEY_ID else "AWS_ACCESS_KEY_ID"
         env.error(missing, f"{missing} is required with the other AWS access key variable.")
-    _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+    _documents_storage = {
+        "BACKEND": "documents.storage.S3DocumentStorage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "region_name": AWS_S3_REGION_NAME,
             "endpoint_url": AWS_S3_ENDPOINT_URL,
             "access_key": AWS_ACCESS_KEY_ID,
             "secret_key": AWS_SECRET_ACCESS_KEY,
-            "signature_version": "s3v4",
-            "default_acl": None,
-            "file_overwrite": False,
-            "querystring_auth": True,
-            "querystring_expire": DOCUMENT_URL_TTL,
+            "server_side_encryption": AWS_S3_SERVER_SIDE_ENCRYPTION,
         },
     }
 else:
     if not DEBUG:
         env.require("AWS_STORAGE_BUCKET_NAME", FULL_MODE_REASON)
-    _default_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+    _documents_storage = {
+        "BACKEND": "documents.storage.LocalDocumentStorage",
         "OPTIONS": {"location": DATA_DIR / "media"},
     }
 STORAGES = {
-    "default": _default_storage,
+    "default": _documents_storage,
+    "documents": _documents_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = DATA_DIR / "media"
@@ -211,6 +215,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
 }
+
+LOGIN_URL = "admin:login"
+
+# django-guardian: object permissions per student (counsellors see only theirs).
+ANONYMOUS_USER_NAME = None
+GUARDIAN_RAISE_403 = False
 
 # --- Admin ------------------------------------------------------------------------------
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from avataq import views
 
@@ -11,4 +11,5 @@ admin.site.site_url = None  # no public site yet
 urlpatterns = [
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
+    path("", include("documents.urls")),
 ]

@@ -7,8 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
-from enrollment import services
-from enrollment.models import Enrollment
+from documents.admin import DocumentUploadAdmin
+from enrollment import checklist, services
+from enrollment.models import ChecklistItem, Enrollment, EnrollmentDocument, RequiredDocument
 from scholarships.admin import StudentAdmin
 from scholarships.models import Student
 
@@ -44,6 +45,23 @@ class ReasonForm(forms.Form):
     )
 
 
+class ChecklistItemInline(admin.TabularInline):
+    """Read-only here: items move by upload and by the review actions of their list."""
+
+    model = ChecklistItem
+    fields = ["document_type", "status", "reason", "document", "reviewed_by", "reviewed_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ChecklistItem]:
+        return super().get_queryset(request).select_related("document_type", "document",
+                                                            "reviewed_by")  # fmt: skip
+
+
 @admin.register(Enrollment)
 class EnrollmentAdmin(SimpleHistoryAdmin):
     form = EnrollmentAdminForm
@@ -67,12 +85,17 @@ class EnrollmentAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["student", "session", "school", "program"]
     readonly_fields = WORKFLOW_FIELDS
     show_full_result_count = False
-    actions = ["submit", "approve", "activate", "complete", "refuse", "withdraw"]
+    actions = ["submit", "approve", "activate", "complete", "refuse", "withdraw",
+               "refresh_checklist"]  # fmt: skip
+    inlines = [ChecklistItemInline]
     fieldsets = [
         (None, {"fields": ["student", "session", "school", "program"]}),
         ("Studies", {"fields": ["load", "credits", "residence", "notes"]}),
         ("Workflow", {"fields": WORKFLOW_FIELDS}),
     ]
+
+    def get_inlines(self, request: HttpRequest, obj: Enrollment | None = None) -> list:
+        return self.inlines if obj is not None else []  # no checklist before it exists
 
     def get_readonly_fields(self, request: HttpRequest, obj: Enrollment | None = None) -> list:
         if obj is not None and obj.status not in services.EDITABLE_STATUSES:
@@ -133,6 +156,12 @@ class EnrollmentAdmin(SimpleHistoryAdmin):
     def withdraw(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> HttpResponse | None:
         return self._with_reason(request, queryset, "withdraw")
 
+    @admin.action(description="Refresh the document checklist", permissions=["change"])
+    def refresh_checklist(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
+        for enrollment in queryset.select_related("school"):
+            checklist.checklist_sync(enrollment=enrollment)
+        self.message_user(request, "Checklists refreshed.", messages.SUCCESS)
+
     def _with_reason(
         self, request: HttpRequest, queryset: QuerySet[Enrollment], action: str
     ) -> HttpResponse | None:
@@ -190,3 +219,91 @@ class StudentWithEnrollmentsAdmin(StudentAdmin):
         *StudentAdmin.list_filter,
         "enrollments__session__scholar_year",
     ]
+
+
+@admin.register(EnrollmentDocument)
+class EnrollmentDocumentAdmin(DocumentUploadAdmin):
+    list_display = ["__str__", "enrollment", "document_type", "uploaded_at"]
+    list_filter = ["document_type", "enrollment__session"]
+    list_select_related = ["enrollment__student", "enrollment__session", "enrollment__school",
+                           "document_type"]  # fmt: skip
+    search_fields = ["=enrollment__student__status_no", "enrollment__student__last_name",
+                     "original_filename"]  # fmt: skip
+    autocomplete_fields = ["enrollment"]
+    identity_fields = ["enrollment", "document_type"]
+
+    def save_model(self, request: HttpRequest, obj: EnrollmentDocument, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            checklist.enrollment_document_add(
+                document=obj, upload=form.cleaned_data["upload"], by=request.user
+            )
+
+
+@admin.register(RequiredDocument)
+class RequiredDocumentAdmin(admin.ModelAdmin):
+    list_display = ["document_type", "school_kind", "load", "is_active"]
+    list_filter = ["school_kind", "load", "is_active"]
+    list_select_related = ["document_type"]
+
+
+class ChecklistReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), strip=True,
+                             help_text="The student will read it.")  # fmt: skip
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(admin.ModelAdmin):
+    list_display = ["enrollment", "document_type", "status", "document", "reviewed_by",
+                    "reviewed_at"]  # fmt: skip
+    list_filter = ["status", "document_type", "enrollment__session", "enrollment__school"]
+    list_select_related = ["enrollment__student", "enrollment__session", "enrollment__school",
+                           "document_type", "document", "reviewed_by"]  # fmt: skip
+    search_fields = ["=enrollment__student__status_no", "enrollment__student__last_name"]
+    readonly_fields = ["enrollment", "document_type", "status", "reason", "document",
+                       "reviewed_by", "reviewed_at"]  # fmt: skip
+    actions = ["accept", "refuse"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def _review(self, request, queryset, step, done: str, **kwargs) -> None:
+        succeeded = 0
+        for item in queryset.select_related("document_type").order_by("pk"):
+            try:
+                step(item=item, by=request.user, **kwargs)
+            except checklist.ChecklistError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                succeeded += 1
+        if succeeded:
+            self.message_user(request, f"{succeeded} document(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Accept the selected documents", permissions=["change"])
+    def accept(self, request: HttpRequest, queryset: QuerySet[ChecklistItem]) -> None:
+        self._review(request, queryset, checklist.checklist_item_accept, "accepted")
+
+    @admin.action(description="Refuse the selected documents…", permissions=["change"])
+    def refuse(
+        self, request: HttpRequest, queryset: QuerySet[ChecklistItem]
+    ) -> HttpResponse | None:
+        form = ChecklistReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._review(request, queryset, checklist.checklist_item_refuse, "refused",
+                         reason=form.cleaned_data["reason"])  # fmt: skip
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Refuse documents",
+            "action": "refuse",
+            "form": form,
+            "enrollments": queryset.select_related("enrollment__student", "document_type"),
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "changelist_url": "admin:enrollment_checklistitem_changelist",
+        }
+        return TemplateResponse(request, "admin/enrollment/enrollment/reason_action.html", context)

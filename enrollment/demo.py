@@ -17,7 +17,16 @@ from django.utils import timezone
 
 from avataq.bulk import copy_insert
 from enrollment.models import Enrollment
-from scholarships.models import Community, Program, ScholarYear, School, Session, Student
+from scholarships.models import (
+    Community,
+    Program,
+    ScholarYear,
+    School,
+    Session,
+    Student,
+    StudentUserObjectPermission,
+)
+from scholarships.services import student_documents_permission
 
 STATUS_NO_BASE = 100_000
 
@@ -129,7 +138,7 @@ def _seed_schools() -> list[Program]:
 
 def _seed_counsellors() -> list:
     User = get_user_model()
-    staff_group = Group.objects.filter(name="Staff").first()
+    staff_group = Group.objects.filter(name="Counsellors").first()
     counsellors = []
     for username, first, last in [
         ("counsellor.annie", "Annie", "Baron"),
@@ -256,6 +265,19 @@ def demo_seed(*, students: int) -> SeedReport:
     for student_id, session_id, pk in enrollment_ids:
         keys[(student_id, session_id)]["id"] = pk
     copy_insert(Enrollment.history.model, (_created(row, now) for row in enrollments))
+    # Each counsellor sees the documents of their own students (object permissions).
+    permission = student_documents_permission()
+    copy_insert(
+        StudentUserObjectPermission,
+        (
+            {
+                "user_id": s["counsellor_id"],
+                "content_object_id": s["id"],
+                "permission_id": permission.pk,
+            }
+            for s in new_students
+        ),
+    )
     return SeedReport(
         students_created=len(new_students),
         enrollments_created=len(enrollments),

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from documents.models import DocumentType, S3DocumentMixin
 from scholarships.models import Program, School, Session, Student
 
 STATUSES = ["draft", "submitted", "approved", "active", "completed", "withdrawn", "refused"]
@@ -119,3 +120,133 @@ class Enrollment(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status not in self.CLOSED_STATUSES
+
+
+class EnrollmentDocument(S3DocumentMixin):
+    """A document about one enrollment: proof of enrollment, transcript, schedule…"""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="documents", verbose_name=_("enrollment")
+    )
+    document_type = models.ForeignKey(
+        DocumentType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"applies_to": "enrollment"},
+        verbose_name=_("document type"),
+    )
+
+    class Meta:
+        verbose_name = _("enrollment document")
+        verbose_name_plural = _("enrollment documents")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.key or f"{self.document_type} — {self.enrollment}"
+
+    def document_student(self) -> Student:
+        return self.enrollment.student
+
+    def document_scholar_year(self) -> str:
+        return self.enrollment.session.scholar_year.code
+
+    def document_type_code(self) -> str:
+        return self.document_type.code
+
+    def document_qualifier(self) -> str:
+        # A type can come once per session: proof-of-enrollment-fall.pdf
+        return self.enrollment.session.term
+
+    def document_school(self) -> School:
+        return self.enrollment.school
+
+
+class RequiredDocument(models.Model):
+    """A document type enrollments must provide: all of them, or only those at a kind of
+    school, or with a given load."""
+
+    document_type = models.ForeignKey(
+        DocumentType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"applies_to": "enrollment"},
+        verbose_name=_("document type"),
+    )
+    school_kind = models.CharField(
+        _("only for schools of kind"), max_length=20, choices=School.Kind.choices, blank=True
+    )
+    load = models.CharField(
+        _("only for load"), max_length=10, choices=Enrollment.Load.choices, blank=True
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("required document")
+        verbose_name_plural = _("required documents")
+        ordering = ["document_type__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document_type", "school_kind", "load"], name="required_document_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = " / ".join(filter(None, [self.get_school_kind_display(), self.get_load_display()]))
+        return f"{self.document_type} ({scope or _('all enrollments')})"
+
+    def applies_to(self, enrollment: Enrollment) -> bool:
+        return (not self.school_kind or self.school_kind == enrollment.school.kind) and (
+            not self.load or self.load == enrollment.load
+        )
+
+
+class ChecklistItem(models.Model):
+    class Status(models.TextChoices):
+        MISSING = "missing", _("Missing")
+        RECEIVED = "received", _("Received")
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused")
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="checklist", verbose_name=_("enrollment")
+    )
+    document_type = models.ForeignKey(
+        DocumentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("document type")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.MISSING
+    )
+    reason = models.TextField(_("reason"), blank=True, help_text=_("Why it was refused."))
+    document = models.ForeignKey(
+        EnrollmentDocument,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("document"),
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        ordering = ["enrollment", "document_type__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "document_type"], name="checklist_item_unique_per_type"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="refused") | ~Q(reason=""), name="checklist_refusal_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="missing") | Q(document__isnull=False),
+                name="checklist_received_has_document",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_type}: {self.get_status_display()}"

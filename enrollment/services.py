@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from enrollment.checklist import checklist_sync
 from enrollment.models import Enrollment
 from scholarships.models import Program, School, Session, Student
 
@@ -145,7 +146,9 @@ def _transition(
 
 @transaction.atomic
 def enrollment_submit(*, enrollment: Enrollment, by: AbstractBaseUser | None) -> Enrollment:
-    return _transition(enrollment, "submit", by, submitted_at=timezone.now())
+    enrollment = _transition(enrollment, "submit", by, submitted_at=timezone.now())
+    checklist_sync(enrollment=enrollment)
+    return enrollment
 
 
 @transaction.atomic

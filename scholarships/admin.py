@@ -3,8 +3,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from documents.admin import DocumentUploadAdmin
 from scholarships import services
-from scholarships.models import Community, Program, ScholarYear, School, Session, Student
+from scholarships.models import (
+    Community,
+    Program,
+    ScholarYear,
+    School,
+    Session,
+    Student,
+    StudentDocument,
+)
 
 
 @admin.register(Community)
@@ -100,3 +109,13 @@ class SessionAdmin(admin.ModelAdmin):
     list_select_related = ["scholar_year"]
     search_fields = ["scholar_year__code", "term"]
     autocomplete_fields = ["scholar_year"]
+
+
+@admin.register(StudentDocument)
+class StudentDocumentAdmin(DocumentUploadAdmin):
+    list_display = ["__str__", "student", "scholar_year", "document_type", "uploaded_at"]
+    list_filter = ["scholar_year", "document_type"]
+    list_select_related = ["student", "scholar_year", "document_type"]
+    search_fields = ["=student__status_no", "student__last_name", "original_filename"]
+    autocomplete_fields = ["student", "scholar_year"]
+    identity_fields = ["student", "scholar_year", "document_type"]

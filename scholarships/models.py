@@ -6,7 +6,10 @@ from django.db.models import Q
 from django.db.models.functions import Cast, Substr
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
+
+from documents.models import DocumentType, S3DocumentMixin
 
 # The status number becomes the first segment of every document's S3 key: digits only.
 STATUS_NO_PATTERN = r"^[0-9]{1,12}$"
@@ -104,6 +107,10 @@ class Student(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["last_name", "first_name"], name="student_name_idx")]
+        permissions = [
+            # Granted per student (django-guardian) to a counsellor, or globally.
+            ("view_student_documents", _("Can see this student's documents")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.last_name}, {self.first_name} ({self.status_no})"
@@ -318,3 +325,48 @@ class Session(models.Model):
     def code(self) -> str:
         """Short code such as ``2025F`` (used in payment references and document keys)."""
         return f"{self.start_date.year}{self.term[0].upper()}"
+
+
+# Direct foreign-key object permissions: guardian's generic tables would make "which
+# students may this user see" a scan over text object ids.
+class StudentUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Student, on_delete=models.CASCADE)
+
+
+class StudentGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Student, on_delete=models.CASCADE)
+
+
+class StudentDocument(S3DocumentMixin):
+    """A document of the student's own file: identity, beneficiary card, direct deposit…"""
+
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, related_name="documents", verbose_name=_("student")
+    )
+    scholar_year = models.ForeignKey(
+        ScholarYear, on_delete=models.PROTECT, related_name="+", verbose_name=_("scholar year")
+    )
+    document_type = models.ForeignKey(
+        DocumentType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"applies_to": "student"},
+        verbose_name=_("document type"),
+    )
+
+    class Meta:
+        verbose_name = _("student document")
+        verbose_name_plural = _("student documents")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.key or f"{self.document_type} — {self.student}"
+
+    def document_student(self) -> Student:
+        return self.student
+
+    def document_scholar_year(self) -> str:
+        return self.scholar_year.code
+
+    def document_type_code(self) -> str:
+        return self.document_type.code

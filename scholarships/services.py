@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.db import transaction
 
-from scholarships.models import ScholarYear, Student
+from scholarships.models import ScholarYear, Student, StudentUserObjectPermission
+
+STUDENT_DOCUMENTS = "view_student_documents"
+
+
+def student_documents_permission() -> Permission:
+    return Permission.objects.get(
+        codename=STUDENT_DOCUMENTS, content_type__app_label="scholarships"
+    )
+
+
+@transaction.atomic
+def student_grant_documents(*, student: Student, user: AbstractBaseUser) -> None:
+    """Let ``user`` see this student's documents (a django-guardian object permission)."""
+    StudentUserObjectPermission.objects.get_or_create(
+        user=user, content_object=student, permission=student_documents_permission()
+    )
+
+
+@transaction.atomic
+def student_revoke_documents(*, student: Student, user_id: int) -> None:
+    StudentUserObjectPermission.objects.filter(
+        user_id=user_id, content_object=student, permission=student_documents_permission()
+    ).delete()
 
 
 @transaction.atomic
 def student_save(*, student: Student, by: AbstractBaseUser | None) -> Student:
-    """Create or update a student after full validation; the history records ``by``."""
+    """Create or update a student after full validation; the history records ``by``.
+    The counsellor follows the student's documents: assigned, they may see them;
+    replaced, the previous one no longer may."""
+    previous_counsellor = (
+        Student.objects.filter(pk=student.pk).values_list("counsellor_id", flat=True).first()
+        if student.pk
+        else None
+    )
     student.full_clean()
     student._history_user = by
     student.save()
+    if previous_counsellor != student.counsellor_id:
+        if previous_counsellor:
+            student_revoke_documents(student=student, user_id=previous_counsellor)
+        if student.counsellor_id:
+            student_grant_documents(student=student, user=student.counsellor)
     return student
 
 
@@ -36,6 +71,8 @@ __all__ = [
     "ImportFileError",
     "ImportReport",
     "scholar_year_set_current",
+    "student_grant_documents",
+    "student_revoke_documents",
     "student_save",
     "students_import",
 ]

@@ -3,7 +3,9 @@ a real PostgreSQL server:
 
 1. ``DATABASE_URL`` when it is set;
 2. otherwise the server on 127.0.0.1:5432 when one answers (user ``postgres``);
-3. otherwise the embedded PostgreSQL from the wheel, in a throw-away directory.
+3. otherwise the embedded PostgreSQL from the wheel, in a throw-away directory;
+
+and the S3-compatible test server (s3rver), started on a free loopback port.
 
 Extra arguments go to pytest (``make test ARGS="-k import -x"``).
 """
@@ -17,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from avataq.dev import postgres
+from avataq.dev import postgres, s3server
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -68,7 +70,18 @@ def main(pytest_args: list[str]) -> int:
         if run("deploy check", deploy_check, production_environment(database_url)):
             return 1
         test_env = {**os.environ, "DEBUG": "1", "DATABASE_URL": database_url}
-        return run("tests", [sys.executable, "-m", "pytest", *pytest_args], test_env)
+        s3 = s3server.start()
+        if isinstance(s3, str):
+            print(f"make test: {s3}; the S3 tests will be skipped", flush=True)
+            test_env["AVATAQ_TEST_S3_UNAVAILABLE"] = s3
+        else:
+            print(f"make test: S3 test server (s3rver) at {s3.endpoint}", flush=True)
+            test_env["AVATAQ_TEST_S3_ENDPOINT"] = s3.endpoint
+        try:
+            return run("tests", [sys.executable, "-m", "pytest", *pytest_args], test_env)
+        finally:
+            if not isinstance(s3, str):
+                s3.stop()
     finally:
         if server is not None:
             postgres.stop_embedded(server)

@@ -138,6 +138,9 @@ class DocumentIndex(models.Model):
             models.Index(fields=["category"], name="docindex_category_idx"),
             models.Index(fields=["source_model", "source_id"], name="docindex_source_idx"),
         ]
+        # The explorer's search (icontains is UPPER(filename) LIKE …) has a trigram index
+        # on that expression: migration 0003, in SQL, as Django's OpClass renders the
+        # expression without the parentheses PostgreSQL needs.
         constraints = [
             models.CheckConstraint(
                 condition=Q(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.conf import settings
@@ -43,6 +44,18 @@ class PriorVersion:
     archive_key: str = ""
 
 
+def _bounded_transfer_config() -> TransferConfig:
+    """Multipart above 8 MiB with four 8 MiB parts in flight and in memory at most:
+    an upload's memory stays bounded (about 40 MB) whatever the file's size. (boto3's
+    default buffers ten parts; django-storages hands boto3 a read-only wrapper, so
+    parts are read into memory rather than from the file.)"""
+    config = TransferConfig(
+        multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024, max_concurrency=4
+    )
+    config.max_in_memory_upload_chunks = 4
+    return config
+
+
 class S3DocumentStorage(S3Storage):
     """Private bucket, SigV4, explicit region, no silent overwrite, SSE when asked."""
 
@@ -65,6 +78,7 @@ class S3DocumentStorage(S3Storage):
                 read_timeout=60,
             ),
         )
+        options.setdefault("transfer_config", _bounded_transfer_config())
         if server_side_encryption:
             options.setdefault("object_parameters", {})
             options["object_parameters"] = {

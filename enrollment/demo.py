@@ -12,11 +12,14 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from avataq.bulk import copy_insert
-from enrollment.models import Enrollment
+from documents.models import DocumentType
+from enrollment.checklist import enrollment_document_add
+from enrollment.models import Enrollment, EnrollmentDocument, RequiredDocument
 from scholarships.models import (
     Community,
     Program,
@@ -168,6 +171,47 @@ def _status_for(session: Session, today: dt.date, rng: random.Random) -> str:
     return rng.choices([S.SUBMITTED, S.DRAFT, S.APPROVED], weights=[60, 25, 15])[0]
 
 
+DEMO_DOCUMENTS = 40
+
+
+def _demo_pdf(title: str) -> SimpleUploadedFile:
+    text = f"BT /F1 14 Tf 72 720 Td ({title}) Tj ET".encode()
+    body = (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R"
+        b"/Resources<</Font<</F1<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>>>>>>>endobj\n"
+        b"4 0 obj<</Length "
+        + str(len(text)).encode()
+        + b">>stream\n"
+        + text
+        + b"\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+    return SimpleUploadedFile(f"{title}.pdf", body, content_type="application/pdf")
+
+
+def _seed_documents(students: list[dict]) -> None:
+    """Requirements, and a proof of enrollment for the first few demo students, stored
+    through the documents services like any upload (so the explorer has something)."""
+    proof = DocumentType.objects.get(code="proof-of-enrollment")
+    RequiredDocument.objects.get_or_create(document_type=proof, school_kind="", load="")
+    RequiredDocument.objects.get_or_create(
+        document_type=DocumentType.objects.get(code="transcript"), school_kind="university",
+        load="",
+    )  # fmt: skip
+    enrollments = (
+        Enrollment.objects.filter(student_id__in=[s["id"] for s in students])
+        .exclude(status__in=[Enrollment.Status.DRAFT, Enrollment.Status.REFUSED])
+        .select_related("student", "session__scholar_year", "school")
+        .order_by("student_id", "pk")
+        .distinct("student_id")
+    )
+    for enrollment in enrollments:
+        document = EnrollmentDocument(enrollment=enrollment, document_type=proof)
+        title = f"Proof of enrollment {enrollment.student.status_no}"
+        enrollment_document_add(document=document, upload=_demo_pdf(title), by=None)
+
+
 def _chunks(values: list, size: int = 10_000) -> list[list]:
     """Keeps each ``IN (…)`` well under PostgreSQL's 65,535 parameters."""
     return [values[i : i + size] for i in range(0, len(values), size)]
@@ -278,6 +322,7 @@ def demo_seed(*, students: int) -> SeedReport:
             for s in new_students
         ),
     )
+    _seed_documents(new_students[:DEMO_DOCUMENTS])
     return SeedReport(
         students_created=len(new_students),
         enrollments_created=len(enrollments),

@@ -53,3 +53,18 @@ def test_seeded_rows_start_their_history_so_later_changes_show_as_diffs():
     assert student.history.get().history_type == "+"
     enrollment = Enrollment.objects.first()
     assert enrollment.history.get().status == enrollment.status
+
+
+def test_seed_stores_a_few_proofs_of_enrollment_through_the_documents_services(
+    django_capture_on_commit_callbacks,
+):
+    from documents.models import DocumentIndex
+    from enrollment.models import EnrollmentDocument
+
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_seed(students=5)
+
+    documents = EnrollmentDocument.objects.select_related("enrollment__student")
+    assert 1 <= documents.count() <= 5
+    assert DocumentIndex.objects.count() == documents.count()
+    assert all(d.key.startswith(d.enrollment.student.status_no + "/") for d in documents)

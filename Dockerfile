@@ -24,12 +24,11 @@ COPY documents ./documents
 COPY portal ./portal
 COPY templates ./templates
 COPY manage.py ./
-RUN pip install . \
- && DEBUG=1 python manage.py collectstatic --noinput \
+RUN pip install -e . \
+ && DEBUG=0 python manage.py collectstatic --noinput \
  && chown -R avataq:avataq /app
 
 USER avataq
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -fsS http://127.0.0.1:8000/health/ || exit 1
-CMD ["gunicorn", "avataq.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-", "--forwarded-allow-ips", "*"]
+CMD ["gunicorn", "-c", "python:avataq.gunicorn_conf", "avataq.wsgi:application"]

@@ -1,6 +1,7 @@
 """Health checks: one entry per dependency, each answering ``"ok"`` or a short reason
 that names no secret (no URL, no password, no host)."""
 
+import os
 from collections.abc import Callable
 
 from django.conf import settings
@@ -34,13 +35,49 @@ def check_broker() -> str:
     return "ok"
 
 
+def check_storage() -> str:
+    """The documents storage answers (S3: a HEAD request; local: the folder is writable)."""
+    from django.core.files.storage import FileSystemStorage, storages
+
+    try:
+        storage = storages["documents"]
+        storage.exists("health-check/absent")
+        if isinstance(storage, FileSystemStorage):
+            os.makedirs(storage.location, exist_ok=True)
+            if not os.access(storage.location, os.W_OK):
+                return "down (not writable)"
+    except Exception as exc:
+        return f"down ({type(exc).__name__})"
+    return "ok"
+
+
+def check_backups() -> str:
+    """Not a dependency: a stale backup is reported, it does not make the site unhealthy."""
+    from avataq.backups import backup_age
+
+    try:
+        age = backup_age()
+    except Exception as exc:
+        return f"unknown ({type(exc).__name__})"
+    if age is None:
+        return "stale (no successful backup yet)"
+    hours = age.total_seconds() / 3600
+    if hours > settings.BACKUP_MAX_AGE_HOURS:
+        return f"stale (newest successful backup {hours:.0f} hours ago)"
+    return "ok"
+
+
 def registered_checks() -> dict[str, Check]:
-    checks: dict[str, Check] = {"database": check_database}
+    checks: dict[str, Check] = {"database": check_database, "storage": check_storage}
     if settings.CELERY_BROKER_URL:
         checks["broker"] = check_broker
     return checks
 
 
 def run_checks() -> tuple[bool, dict[str, str]]:
+    """(every dependency up, results); the backups' freshness is reported alongside."""
     results = {name: check() for name, check in registered_checks().items()}
-    return all(result == "ok" for result in results.values()), results
+    healthy = all(result == "ok" for result in results.values())
+    if results["database"] == "ok":
+        results["backups"] = check_backups()
+    return healthy, results

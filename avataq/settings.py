@@ -9,6 +9,8 @@ malformed is reported by the ``avataq.E001`` system check, naming the variable.
 
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from avataq import embedded
 from avataq.config import Config, database_from_url, email_from_url
 
@@ -41,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "csp",
     "guardian",
     "simple_history",
     "avataq",
@@ -53,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -61,6 +66,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
+
+if not DEBUG:
+    # Production serves its collected static files itself; runserver does in development.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "avataq.urls"
 WSGI_APPLICATION = "avataq.wsgi.application"
@@ -119,10 +128,30 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 60 * 60
+CELERY_TASK_TIME_LIMIT = 60 * 60  # tasks that need longer say so (the backup: 4 h)
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
-# Longer than the longest task, so a late-acked task is not redelivered while it runs.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# Longer than the longest task (the backup, 4 h), so a late-acked task is not handed to
+# another worker while it still runs.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 5 * 60 * 60}
+CELERY_TIMEZONE = "America/Montreal"
+CELERY_BEAT_SCHEDULE = {
+    "nightly-backup": {
+        "task": "avataq.tasks.backup_database_task",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    "nightly-backup-pruning": {
+        "task": "avataq.tasks.prune_backups_task",
+        "schedule": crontab(hour=5, minute=0),
+    },
+    "weekly-backup-verification": {
+        "task": "avataq.tasks.verify_backup_task",
+        "schedule": crontab(hour=4, minute=0, day_of_week="sunday"),
+    },
+    "hourly-backup-freshness": {
+        "task": "avataq.tasks.backups_freshness_task",
+        "schedule": crontab(minute=30),
+    },
+}
 
 # --- Documents storage ------------------------------------------------------------------
 DOCUMENT_URL_TTL = 60  # seconds: S3 presigned URLs and local signed URLs alike
@@ -165,9 +194,33 @@ else:
 STORAGES = {
     "default": _documents_storage,
     "documents": _documents_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
 MEDIA_ROOT = DATA_DIR / "media"
+
+# --- Backups ----------------------------------------------------------------------------
+BACKUP_BUCKET = env.str("BACKUP_BUCKET")  # default: the documents bucket, under backups/
+BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", default=30, minimum=1)
+BACKUP_MAX_AGE_HOURS = env.int("BACKUP_MAX_AGE_HOURS", default=26, minimum=1)
+BACKUP_PART_SIZE = env.int("BACKUP_PART_SIZE", default=64 * 1024 * 1024, minimum=5 * 1024 * 1024)
+BACKUP_ENCRYPTION_KEY = env.str("BACKUP_ENCRYPTION_KEY")
+if BACKUP_ENCRYPTION_KEY:
+    import base64
+    import binascii
+
+    try:
+        if len(base64.b64decode(BACKUP_ENCRYPTION_KEY, validate=True)) != 32:
+            raise ValueError
+    except (binascii.Error, ValueError):
+        env.error(
+            "BACKUP_ENCRYPTION_KEY", "BACKUP_ENCRYPTION_KEY must be 32 bytes, base64-encoded."
+        )
+        BACKUP_ENCRYPTION_KEY = None
+PG_BIN_DIR = env.str("PG_BIN_DIR")  # where pg_dump/pg_restore live, if not found by version
 
 # --- Email ------------------------------------------------------------------------------
 _email = env.parsed("EMAIL_URL", email_from_url, "email (smtp://, smtp+tls://, consolemail://)")
@@ -208,13 +261,48 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Content-Security-Policy: only this site's own scripts, styles, images and forms.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],  # the admin sets a few style attributes
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
 # --- Logging ----------------------------------------------------------------------------
+# One JSON object a line in production (for the log shipper); plain text when debugging.
+LOG_FORMAT = env.str("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.server": {"level": "INFO"},
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
+if LOG_FORMAT not in {"json", "text"}:
+    env.error("LOG_FORMAT", "LOG_FORMAT must be json or text.")
+    LOGGING["handlers"]["console"]["formatter"] = "text"
 
 LOGIN_URL = "admin:login"
 

@@ -9,5 +9,8 @@ from avataq.health import run_checks
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
     healthy, checks = run_checks()
-    body = {"status": "ok" if healthy else "error", "checks": checks}
+    status = "ok" if healthy else "error"
+    if healthy and checks.get("backups", "ok") != "ok":
+        status = "warning"  # still 200: stale backups are ops' alarm, not the proxy's
+    body = {"status": status, "checks": checks}
     return JsonResponse(body, status=200 if healthy else 503)

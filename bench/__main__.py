@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["seed", "documents"]
+BENCHMARKS = ["seed", "documents", "backup"]
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or BENCHMARKS:

@@ -137,3 +137,27 @@ def test_database_url_accepts_a_percent_encoded_socket_directory():
     settings = database_from_url("postgresql://postgres@%2Frun%2Fpg/avataq")
 
     assert (settings["HOST"], settings["NAME"]) == ("/run/pg", "avataq")
+
+
+def test_production_logs_are_one_json_object_a_line():
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c",
+         "import logging; logging.getLogger('avataq.test').warning('backup done')"],
+        cwd=BASE_DIR, env=full_mode_environment(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+    line = json.loads(result.stderr.strip().splitlines()[-1])
+    assert (line["level"], line["logger"], line["message"]) == (
+        "WARNING", "avataq.test", "backup done",
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_content_security_policy(client):
+    response = client.get("/health/")
+
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy

@@ -25,12 +25,61 @@ def database_down(django_db_blocker):
     connections["default"] = original
 
 
-def test_health_is_ok_when_every_dependency_answers(client: Client):
+@pytest.fixture
+def fresh_backup():
+    from django.utils import timezone
+
+    from avataq.models import BackupRecord
+
+    return BackupRecord.objects.create(
+        database="x", status="succeeded", finished_at=timezone.now(), key="k"
+    )
+
+
+def test_health_is_ok_when_every_dependency_answers(client: Client, fresh_backup):
     response = client.get("/health/")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "storage": "ok", "backups": "ok"},
+    }
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_health_warns_without_failing_when_backups_are_stale(client: Client, fresh_backup):
+    import datetime as dt
+
+    from avataq.models import BackupRecord
+
+    BackupRecord.objects.update(finished_at=fresh_backup.finished_at - dt.timedelta(hours=30))
+
+    response = client.get("/health/")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "warning"
+    assert response.json()["checks"]["backups"] == "stale (newest successful backup 30 hours ago)"
+
+
+def test_health_checks_the_s3_storage(client: Client, s3, fresh_backup):
+    assert client.get("/health/").json()["checks"]["storage"] == "ok"
+
+
+def test_health_answers_503_naming_the_storage_when_s3_is_unreachable(client, settings):
+    storage = {
+        "BACKEND": "documents.storage.S3DocumentStorage",
+        "OPTIONS": {
+            "bucket_name": "absent", "region_name": "us-east-1",
+            "endpoint_url": f"http://127.0.0.1:{closed_port()}",
+            "access_key": "x", "secret_key": "y",
+        },
+    }  # fmt: skip
+    settings.STORAGES = {**settings.STORAGES, "documents": storage}
+
+    response = client.get("/health/")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["storage"].startswith("down")
 
 
 def test_health_answers_503_naming_the_database_when_it_is_down(database_down):
@@ -56,7 +105,7 @@ def test_health_checks_the_broker_when_one_is_configured(client, settings, redis
     response = client.get("/health/")
 
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert response.json()["checks"]["broker"] == "ok"
 
 
 def test_health_answers_503_naming_the_broker_when_it_is_down(client, settings):

@@ -1,0 +1,46 @@
+from botocore.exceptions import ClientError
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from avataq.backups import s3_client
+
+RULE_ID = "avataq-abort-incomplete-backup-uploads"
+
+
+class Command(BaseCommand):
+    help = (
+        "Set the bucket lifecycle rule that aborts incomplete multipart uploads under "
+        "backups/ after a few days (an interrupted backup's parts would otherwise be kept "
+        "and billed)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--days", type=int, default=3)
+
+    def handle(self, *args, days: int, **options) -> None:
+        bucket = settings.BACKUP_BUCKET or settings.AWS_STORAGE_BUCKET_NAME
+        if not bucket:
+            raise CommandError("no bucket: backups are local files in the embedded default")
+        client = s3_client()
+        try:
+            current = client.get_bucket_lifecycle_configuration(Bucket=bucket).get("Rules", [])
+        except ClientError:
+            current = []
+        rules = [r for r in current if r.get("ID") != RULE_ID] + [
+            {
+                "ID": RULE_ID,
+                "Status": "Enabled",
+                "Filter": {"Prefix": "backups/"},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": days},
+            }
+        ]
+        try:
+            client.put_bucket_lifecycle_configuration(
+                Bucket=bucket, LifecycleConfiguration={"Rules": rules}
+            )
+        except ClientError as exc:
+            raise CommandError(
+                f"the endpoint refused the lifecycle rule ({exc.response['Error'].get('Code')}); "
+                "set it by hand (see README, Operations)"
+            ) from None
+        self.stdout.write(f"{bucket}: incomplete uploads under backups/ abort after {days} days")

@@ -1,0 +1,31 @@
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from avataq.backups import BackupError, restore_database
+
+
+class Command(BaseCommand):
+    help = (
+        "Restore a backup into a database, after checking its SHA-256 against the manifest. "
+        "Refuses the live database unless --i-know-this-replaces-live-data."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument("--key", help="the backup's key, as list_backups shows it")
+        which.add_argument("--latest", action="store_true", help="the newest complete backup")
+        parser.add_argument("--target-database", required=True, help="database to restore into")
+        parser.add_argument(
+            "--i-know-this-replaces-live-data", action="store_true", dest="replace_live"
+        )
+
+    def handle(self, *args, key, latest, target_database, replace_live, **options) -> None:
+        try:
+            result = restore_database(
+                key=key, latest=latest, target=target_database, replace_live=replace_live
+            )
+        except BackupError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            f"restored {result.key} into {result.target} in {result.seconds:.1f} s "
+            f"({len(result.manifest['table_rows'])} tables)"
+        )

@@ -1,0 +1,56 @@
+"""A real Celery worker, on the real Redis, runs the backup task end to end."""
+
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from avataq.celery import app
+from avataq.models import BackupRecord
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def celery_on_redis(redis_url):
+    previous = {k: app.conf[k] for k in ("broker_url", "task_always_eager", "result_backend")}
+    app.conf.update(broker_url=redis_url, task_always_eager=False, result_backend=None)
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(app.conf.task_default_queue)
+    yield app
+    app.conf.update(previous)
+
+
+def test_a_worker_on_redis_runs_the_backup_task(celery_on_redis, backup_s3):
+    from avataq.tasks import backup_database_task
+
+    with start_worker(celery_on_redis, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        backup_database_task.delay(trigger="test")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            record = BackupRecord.objects.filter(trigger="test").first()
+            if record and record.status != "running":
+                break
+            time.sleep(0.5)
+
+    assert record is not None, "the worker never ran the task"
+    assert record.status == "succeeded", record.error
+    assert backup_s3.keys(record.key) == [record.key, record.key + ".manifest.json"]
+
+
+def test_the_beat_schedule_runs_backups_nightly_in_montreal_time(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE
+
+    assert settings.CELERY_TIMEZONE == "America/Montreal"
+    assert schedule["nightly-backup"]["task"] == "avataq.tasks.backup_database_task"
+    assert schedule["nightly-backup"]["schedule"].hour == {2}
+    assert schedule["nightly-backup-pruning"]["task"] == "avataq.tasks.prune_backups_task"
+    assert schedule["weekly-backup-verification"]["schedule"].day_of_week == {0}
+
+
+def test_the_visibility_timeout_outlasts_the_longest_task(settings):
+    from avataq.tasks import BACKUP_TIME_LIMIT
+
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > BACKUP_TIME_LIMIT
+    assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1

@@ -13,6 +13,7 @@ from celery.schedules import crontab
 
 from avataq import embedded
 from avataq.config import Config, database_from_url, email_from_url
+from avataq.logformat import JSON_FORMATTER
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Config()
@@ -284,11 +285,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
+        "json": JSON_FORMATTER,
         "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
     "handlers": {

@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from avataq.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from documents import services
 from documents.forms import DocumentUploadForm
 from documents.models import ApiKey, DocumentAccess, DocumentIndex, DocumentType, DocumentVersion
@@ -19,26 +20,9 @@ class DocumentTypeAdmin(admin.ModelAdmin):
         return ["code"] if obj else []  # it is part of stored keys
 
 
-class DocumentVersionInline(admin.TabularInline):
+class DocumentVersionInline(ReadOnlyTabularInline):
     model = DocumentVersion
     fields = ["replaced_at", "replaced_by", "size", "sha256", "version_id", "archive_key"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(DocumentIndex)

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from avataq.admin import ReadOnlyTabularInline
 from documents.admin import DocumentUploadAdmin
 from enrollment import checklist, services
 from enrollment.models import ChecklistItem, Enrollment, EnrollmentDocument, RequiredDocument
@@ -36,6 +37,28 @@ class EnrollmentAdminForm(forms.ModelForm):
         return data
 
 
+def reason_page(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    action: str,
+    form: forms.Form,
+    objects: QuerySet,
+) -> TemplateResponse:
+    """The intermediate page of an action that needs a reason before it applies."""
+    opts = model_admin.model._meta
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"{action.capitalize()} {opts.verbose_name_plural}",
+        "action": action,
+        "form": form,
+        "objects": objects,
+        "opts": opts,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "changelist_url": f"admin:{opts.app_label}_{opts.model_name}_changelist",
+    }
+    return TemplateResponse(request, "admin/reason_action.html", context)
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), strip=True)
     effective = forms.DateField(
@@ -45,17 +68,11 @@ class ReasonForm(forms.Form):
     )
 
 
-class ChecklistItemInline(admin.TabularInline):
-    """Read-only here: items move by upload and by the review actions of their list."""
+class ChecklistItemInline(ReadOnlyTabularInline):
+    """Items move by upload and by the review actions of their own list."""
 
     model = ChecklistItem
     fields = ["document_type", "status", "reason", "document", "reviewed_by", "reviewed_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ChecklistItem]:
         return super().get_queryset(request).select_related("document_type", "document",
@@ -179,31 +196,18 @@ class EnrollmentAdmin(SimpleHistoryAdmin):
             return None
         if action == "refuse":
             form.fields.pop("effective")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{action.capitalize()} enrollments",
-            "action": action,
-            "form": form,
-            "enrollments": queryset.select_related("student", "session", "school"),
-            "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/enrollment/enrollment/reason_action.html", context)
+        return reason_page(
+            self, request, action, form, queryset.select_related("student", "session", "school")
+        )
 
 
-class EnrollmentInline(admin.TabularInline):
-    """Read-only: enrollments change only through their own page and workflow actions."""
+class EnrollmentInline(ReadOnlyTabularInline):
+    """Enrollments change only through their own page and workflow actions."""
 
     model = Enrollment
     fields = ["session", "school", "program", "load", "status"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
     ordering = ["-session__start_date"]
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Enrollment]:
         return super().get_queryset(request).select_related("session", "school", "program")
@@ -296,14 +300,7 @@ class ChecklistItemAdmin(admin.ModelAdmin):
             self._review(request, queryset, checklist.checklist_item_refuse, "refused",
                          reason=form.cleaned_data["reason"])  # fmt: skip
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Refuse documents",
-            "action": "refuse",
-            "form": form,
-            "enrollments": queryset.select_related("enrollment__student", "document_type"),
-            "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "changelist_url": "admin:enrollment_checklistitem_changelist",
-        }
-        return TemplateResponse(request, "admin/enrollment/enrollment/reason_action.html", context)
+        return reason_page(
+            self, request, "refuse", form,
+            queryset.select_related("enrollment__student", "document_type"),
+        )  # fmt: skip

@@ -171,3 +171,34 @@ def test_a_decided_enrollment_shows_its_studies_read_only(client, staff):
 
     assert b'name="load"' not in response.content
     assert b'name="notes"' in response.content
+
+
+def test_staff_refuse_a_received_document_with_a_reason(
+    client, staff, django_capture_on_commit_callbacks
+):
+    from documents.models import DocumentType
+    from documents.tests.factories import upload
+    from enrollment.checklist import enrollment_document_add
+    from enrollment.models import ChecklistItem, EnrollmentDocument, RequiredDocument
+
+    proof = DocumentType.objects.get(code="proof-of-enrollment")
+    RequiredDocument.objects.create(document_type=proof)
+    enrollment = EnrollmentFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment_document_add(
+            document=EnrollmentDocument(enrollment=enrollment, document_type=proof),
+            upload=upload(),
+            by=None,
+        )
+    item = ChecklistItem.objects.get()
+    url = "/admin/enrollment/checklistitem/"
+
+    page = client.post(url, {"action": "refuse", "_selected_action": [item.pk]})
+    client.post(
+        url,
+        {"action": "refuse", "_selected_action": [item.pk], "apply": "1", "reason": "Blurry"},
+    )
+
+    assert b"Refuse checklist items" in page.content
+    item.refresh_from_db()
+    assert (item.status, item.reason, item.reviewed_by) == ("refused", "Blurry", staff)

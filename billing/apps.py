@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = "Billing"
+
+    def ready(self) -> None:
+        from billing.services import on_enrollment_withdrawn
+        from enrollment.models import Enrollment
+        from enrollment.signals import enrollment_withdrawn
+
+        enrollment_withdrawn.connect(
+            on_enrollment_withdrawn, sender=Enrollment, dispatch_uid="billing.withdrawal"
+        )

@@ -1,8 +1,241 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from documents.models import S3DocumentMixin
-from scholarships.models import ScholarYear, School, Student
+from enrollment.models import Enrollment
+from scholarships.models import Community, ScholarYear, School, Session, Student
+
+
+def money_field(label: str, **kwargs) -> models.DecimalField:
+    return models.DecimalField(label, max_digits=12, decimal_places=2, **kwargs)
+
+
+class RateSchedule(models.Model):
+    """The program's rates for one scholar year: data staff edit, never code."""
+
+    scholar_year = models.OneToOneField(
+        ScholarYear, on_delete=models.PROTECT, related_name="rates", verbose_name=_("scholar year")
+    )
+    tuition_cap = money_field(_("tuition cap per session"))
+    books_full_time = money_field(_("books and supplies, full-time, per session"))
+    books_part_time = money_field(_("books and supplies, part-time, per session"))
+    living_single = money_field(_("monthly living allowance, single"))
+    living_with_spouse = money_field(_("monthly living allowance, with spouse"))
+    living_per_dependant = money_field(_("monthly living allowance per dependant"))
+    housing_supplement = money_field(_("monthly housing supplement (away, off campus)"))
+    round_trips_per_session = models.PositiveSmallIntegerField(
+        _("round trips per session"), default=1
+    )
+    childcare_per_dependant = money_field(_("monthly childcare per dependant"))
+    payment_day = models.PositiveSmallIntegerField(
+        _("allowance payment day"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text=_("Day of the month monthly allowances are paid (1–28)."),
+    )
+
+    class Meta:
+        verbose_name = _("rate schedule")
+        verbose_name_plural = _("rate schedules")
+        ordering = ["-scholar_year__code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(payment_day__gte=1, payment_day__lte=28), name="rates_payment_day_1_28"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rates {self.scholar_year}"
+
+
+class CommunityFare(models.Model):
+    rates = models.ForeignKey(RateSchedule, on_delete=models.CASCADE, related_name="fares")
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
+    round_trip_fare = money_field(_("round-trip fare"))
+
+    class Meta:
+        verbose_name = _("community fare")
+        verbose_name_plural = _("community fares")
+        constraints = [
+            models.UniqueConstraint(fields=["rates", "community"], name="fare_unique_per_community")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community}: {self.round_trip_fare}"
+
+
+class SchoolFee(models.Model):
+    """What a school charges per session, by load (the tuition line pays it, up to the cap)."""
+
+    rates = models.ForeignKey(RateSchedule, on_delete=models.CASCADE, related_name="school_fees")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    load = models.CharField(_("load"), max_length=10, choices=Enrollment.Load.choices)
+    fee = money_field(_("fee per session"))
+
+    class Meta:
+        verbose_name = _("school fee")
+        verbose_name_plural = _("school fees")
+        constraints = [
+            models.UniqueConstraint(fields=["rates", "school", "load"], name="school_fee_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school} {self.get_load_display()}: {self.fee}"
+
+
+class ComputingSheet(models.Model):
+    """Everything the program pays for one enrollment in one session, and why."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        VALIDATED = "validated", _("Validated")
+        SUPERSEDED = "superseded", _("Superseded")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="sheets", verbose_name=_("enrollment")
+    )
+    revision = models.PositiveSmallIntegerField(_("revision"), default=1)
+    previous = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_revision"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    months = models.PositiveSmallIntegerField(_("months counted"), default=0)
+    total = money_field(_("total"), default=0)
+    school_total = money_field(_("to the school"), default=0)
+    student_total = money_field(_("to the student"), default=0)
+    recovery = money_field(_("recovery (owed by the student)"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    computed_at = models.DateTimeField(_("computed"), null=True, blank=True)
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    validated_at = models.DateTimeField(_("validated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("computing sheet")
+        verbose_name_plural = _("computing sheets")
+        ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "revision"], name="sheet_revision_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["enrollment"],
+                condition=Q(status="validated"),
+                name="sheet_one_validated_per_enrollment",
+            ),
+            models.UniqueConstraint(
+                fields=["enrollment"],
+                condition=Q(status="draft"),
+                name="sheet_one_draft_per_enrollment",
+            ),
+            models.CheckConstraint(
+                condition=Q(total=models.F("school_total") + models.F("student_total")),
+                name="sheet_total_is_school_plus_student",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sheet {self.enrollment_id} r{self.revision} ({self.get_status_display()})"
+
+
+class ComputingSheetLine(models.Model):
+    class Payee(models.TextChoices):
+        SCHOOL = "school", _("School")
+        STUDENT = "student", _("Student")
+
+    sheet = models.ForeignKey(ComputingSheet, on_delete=models.CASCADE, related_name="lines")
+    code = models.CharField(_("code"), max_length=20)
+    label = models.CharField(_("label"), max_length=120)
+    quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2, default=1)
+    unit_amount = money_field(_("unit amount"))
+    amount = money_field(_("amount"))
+    payee = models.CharField(_("payee"), max_length=10, choices=Payee.choices)
+    rule = models.TextField(_("why"), blank=True)
+    is_manual = models.BooleanField(_("manual adjustment"), default=False)
+    reason = models.TextField(_("reason"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("computing sheet line")
+        verbose_name_plural = _("computing sheet lines")
+        ordering = ["sheet", "is_manual", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_manual=False) | ~Q(reason=""), name="sheet_line_manual_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.amount}"
+
+
+class ScheduledPayment(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENT = "sent", _("Sent")
+        PAID = "paid", _("Paid")
+        RECONCILED = "reconciled", _("Reconciled")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    sheet = models.ForeignKey(ComputingSheet, on_delete=models.PROTECT, related_name="payments")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="payments")
+    reference = models.CharField(_("reference"), max_length=40, unique=True)
+    payee = models.CharField(_("payee"), max_length=10, choices=ComputingSheetLine.Payee.choices)
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    code = models.CharField(_("line code"), max_length=20)
+    period = models.DateField(_("for"), help_text=_("The month or date this payment is for."))
+    due_date = models.DateField(_("due"))
+    amount = money_field(_("amount"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("scheduled payment")
+        verbose_name_plural = _("scheduled payments")
+        ordering = ["due_date", "reference"]
+        indexes = [models.Index(fields=["status", "due_date"], name="payment_status_due_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="payment_amount_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount}"
+
+
+class Recovery(models.Model):
+    """Money the student owes back: allowances paid for months after a withdrawal."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="recoveries")
+    sheet = models.ForeignKey(ComputingSheet, on_delete=models.PROTECT, related_name="recoveries")
+    amount = money_field(_("amount"))
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery")
+        verbose_name_plural = _("recoveries")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="recovery_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recovery {self.enrollment_id}: {self.amount}"
+
 
 INVOICE_DOCUMENT_TYPE = "school-invoice"
 
@@ -22,6 +255,10 @@ class SchoolInvoice(models.Model):
     scholar_year = models.ForeignKey(
         ScholarYear, on_delete=models.PROTECT, related_name="+", verbose_name=_("scholar year")
     )
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("session"),
+    )  # fmt: skip
     issued_on = models.DateField(_("issued on"))
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
     status = models.CharField(
@@ -41,6 +278,23 @@ class SchoolInvoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school.code} #{self.invoice_number}"
+
+
+class SchoolInvoiceLine(models.Model):
+    invoice = models.ForeignKey(SchoolInvoice, on_delete=models.CASCADE, related_name="lines")
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    amount = money_field(_("amount"))
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+
+    def __str__(self) -> str:
+        return f"{self.student.status_no} {self.amount}"
 
 
 class SchoolInvoiceDocument(S3DocumentMixin):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from enrollment.checklist import checklist_sync
 from enrollment.models import Enrollment
+from enrollment.signals import enrollment_withdrawn
 from scholarships.models import Program, School, Session, Student
 
 Status = Enrollment.Status
@@ -186,7 +187,9 @@ def enrollment_withdraw(
 ) -> Enrollment:
     if not reason.strip():
         raise TransitionError("Withdrawing an enrollment needs a reason.")
-    return _transition(
+    enrollment = _transition(
         enrollment, "withdraw", by, withdrawn_on=effective or timezone.localdate(),
         status_reason=reason.strip(),
     )  # fmt: skip
+    enrollment_withdrawn.send(sender=Enrollment, enrollment=enrollment)
+    return enrollment

@@ -1,12 +1,16 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from billing.demo import billing_demo_seed
 from enrollment.demo import demo_seed
 
 MAX_STUDENTS = 50_000
 
 
 class Command(BaseCommand):
-    help = "Load realistic demo data (idempotent): years, sessions, schools, students, enrollments."
+    help = (
+        "Load realistic demo data (idempotent): years, sessions, schools, students, "
+        "enrollments, rates and validated computing sheets."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -17,8 +21,9 @@ class Command(BaseCommand):
         if not 0 <= students <= MAX_STUDENTS:
             raise CommandError(f"--students must be between 0 and {MAX_STUDENTS:,}, not {students}")
         report = demo_seed(students=students)
+        sheets = billing_demo_seed()
         self.stdout.write(
             f"Demo data: {report.students_created} students and "
             f"{report.enrollments_created} enrollments created "
-            f"({report.students_total} demo students in all)."
+            f"({report.students_total} demo students in all); {sheets} computing sheets validated."
         )

@@ -1,0 +1,68 @@
+import datetime as dt
+
+import pytest
+
+from avataq.tests.factories import UserFactory
+from billing import services
+from billing.models import ComputingSheet, ScheduledPayment
+from billing.tests.factories import CommunityFareFactory, RateScheduleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def enrollment():
+    from enrollment.tests.factories import EnrollmentFactory
+
+    rates = RateScheduleFactory()
+    enrollment = EnrollmentFactory(status="approved", session__scholar_year=rates.scholar_year)
+    CommunityFareFactory(rates=rates, community=enrollment.student.community)
+    return enrollment
+
+
+def test_staff_compute_sheets_from_the_enrollment_list(admin_client, enrollment):
+    admin_client.post(
+        "/admin/enrollment/enrollment/",
+        {"action": "compute_sheets", "_selected_action": [enrollment.pk]},
+    )
+
+    assert ComputingSheet.objects.get().enrollment == enrollment
+
+
+def test_staff_validate_a_draft_and_payments_appear(admin_client, enrollment):
+    sheet = services.compute_sheet(enrollment=enrollment)
+
+    admin_client.post(
+        "/admin/billing/computingsheet/", {"action": "validate", "_selected_action": [sheet.pk]}
+    )
+
+    sheet.refresh_from_db()
+    assert sheet.status == "validated"
+    assert ScheduledPayment.objects.filter(sheet=sheet).exists()
+
+
+def test_the_sheet_page_shows_the_revision_diff_and_serves_its_pdf(admin_client, enrollment):
+    first = services.compute_sheet(enrollment=enrollment)
+    services.sheet_validate(sheet=first, by=None, today=dt.date(2025, 8, 1))
+    enrollment.student.dependants = 2
+    enrollment.student.save()
+    second = services.compute_sheet(enrollment=enrollment)
+
+    page = admin_client.get(f"/admin/billing/computingsheet/{second.pk}/change/")
+    pdf = admin_client.get(f"/admin/billing/computingsheet/{second.pk}/pdf/")
+
+    assert b"Childcare" in page.content and b"2000.00" in page.content
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_the_discrepancy_report_renders(admin_client):
+    response = admin_client.get("/admin/billing/schoolinvoice/discrepancies/")
+
+    assert response.status_code == 200
+    assert b"Invoiced students with no approved enrollment" in response.content

@@ -787,8 +787,3 @@ def verify_backup(*, key: str | None = None, latest: bool = True) -> VerifyResul
         _notify_ops("backup verification FAILED", f"Verifying {key}: {summary}")
     return result
 
-
-def encryption_decrypting_for_tests(data: bytes) -> Iterator[bytes]:
-    from avataq import encryption
-
-    return encryption.decrypting(iter([data]))

@@ -1,5 +1,6 @@
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -24,7 +25,7 @@ from billing.models import (
 )
 from billing.pdf import sheet_pdf
 from documents.admin import DocumentUploadAdmin
-from enrollment.admin import EnrollmentAdmin
+from enrollment.admin import EnrollmentAdmin, reason_page
 
 
 def _each(
@@ -40,6 +41,17 @@ def _each(
             succeeded += 1
     if succeeded:
         model_admin.message_user(request, f"{succeeded} {done}.", messages.SUCCESS)
+
+
+class AdjustmentForm(forms.Form):
+    label = forms.CharField(max_length=120)
+    amount = forms.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Negative to take an amount off."
+    )
+    payee = forms.ChoiceField(choices=ComputingSheetLine.Payee.choices)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Mandatory; printed on the sheet."
+    )
 
 
 class CommunityFareInline(admin.TabularInline):
@@ -115,7 +127,7 @@ class ComputingSheetAdmin(ReadOnlyAdmin):
         "changes",
         "pdf",
     ]
-    actions = ["recompute", "validate", "cancel"]
+    actions = ["recompute", "validate", "cancel", "add_adjustment"]
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return request.user.has_perm("billing.change_computingsheet")
@@ -184,6 +196,38 @@ class ComputingSheetAdmin(ReadOnlyAdmin):
             queryset.filter(status="draft").select_related("enrollment"),
             lambda s: services.compute_sheet(enrollment=s.enrollment, by=request.user),
             "sheet(s) recomputed",
+        )
+
+    @admin.action(
+        description="Add an adjustment line to the selected draft…", permissions=["change"]
+    )
+    def add_adjustment(
+        self, request: HttpRequest, queryset: QuerySet[ComputingSheet]
+    ) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one draft sheet.", messages.ERROR)
+            return None
+        sheet = queryset.get()
+        form = AdjustmentForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            _each(
+                request,
+                self,
+                [sheet],
+                lambda s: services.sheet_add_manual_line(
+                    sheet=s,
+                    label=data["label"],
+                    amount=data["amount"],
+                    payee=data["payee"],
+                    reason=data["reason"],
+                    by=request.user,
+                ),
+                "adjustment line(s) added",
+            )
+            return None
+        return reason_page(
+            self, request, "add_adjustment", form, queryset, verb="add an adjustment line to"
         )
 
     @admin.action(description="Validate the selected drafts", permissions=["change"])

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from avataq.money import ZERO, money
@@ -392,6 +392,3 @@ def invoice_mark(*, invoice: SchoolInvoice, status: str) -> SchoolInvoice:
     locked.save(update_fields=["status"])
     return locked
 
-
-def unpaid_sheet_filter() -> Q:
-    return Q(status=Sheet.VALIDATED)

@@ -43,13 +43,16 @@ def reason_page(
     action: str,
     form: forms.Form,
     objects: QuerySet,
+    verb: str = "",
 ) -> TemplateResponse:
-    """The intermediate page of an action that needs a reason before it applies."""
+    """The intermediate page of an action that needs a reason (or more) before it applies."""
     opts = model_admin.model._meta
+    verb = verb or action
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": f"{action.capitalize()} {opts.verbose_name_plural}",
+        "title": f"{verb.capitalize()} {opts.verbose_name_plural}",
         "action": action,
+        "verb": verb,
         "form": form,
         "objects": objects,
         "opts": opts,

@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -66,3 +67,26 @@ def test_the_discrepancy_report_renders(admin_client):
 
     assert response.status_code == 200
     assert b"Invoiced students with no approved enrollment" in response.content
+
+
+def test_staff_add_an_adjustment_line_with_its_reason_to_a_draft(admin_client, enrollment):
+    sheet = services.compute_sheet(enrollment=enrollment)
+    url = "/admin/billing/computingsheet/"
+
+    form = admin_client.post(url, {"action": "add_adjustment", "_selected_action": [sheet.pk]})
+    admin_client.post(
+        url,
+        {
+            "action": "add_adjustment",
+            "_selected_action": [sheet.pk],
+            "apply": "1",
+            "label": "Laptop",
+            "amount": "600.00",
+            "payee": "student",
+            "reason": "Required kit",
+        },
+    )
+
+    assert b"Add an adjustment line to computing sheets" in form.content
+    line = sheet.lines.get(is_manual=True)
+    assert (line.amount, line.reason) == (Decimal("600.00"), "Required kit")

@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["seed", "documents", "backup", "billing"]
+BENCHMARKS = ["seed", "documents", "backup", "billing", "reconciliation"]
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or BENCHMARKS:

@@ -329,3 +329,91 @@ class SchoolInvoiceDocument(S3DocumentMixin):
 
     def document_school(self) -> School:
         return self.invoice.school
+
+
+class BankAccount(models.Model):
+    """The program's account at a bank, and how that bank's CSV export reads."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    institution = models.CharField(_("institution"), max_length=100)
+    account_number = models.CharField(
+        _("account number (last digits)"), max_length=12, help_text=_("Never the full number.")
+    )
+    csv_mapping = models.JSONField(
+        _("CSV column mapping"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'e.g. {"date": "Date", "date_format": "%Y-%m-%d", "amount": "Amount", '
+            '"description": "Description", "reference": "Reference", "counterparty": "Payee", '
+            '"bank_id": "Transaction ID", "delimiter": ",", "decimal_comma": false} — or '
+            '"debit" and "credit" columns instead of "amount".'
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("bank account")
+        verbose_name_plural = _("bank accounts")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (…{self.account_number})"
+
+
+class BankStatement(models.Model):
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        OFX = "ofx", "OFX"
+        CAMT053 = "camt053", "ISO 20022 CAMT.053"
+
+    account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="statements")
+    source_format = models.CharField(_("format"), max_length=8, choices=Format.choices)
+    filename = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    first_date = models.DateField(_("first line"), null=True)
+    last_date = models.DateField(_("last line"), null=True)
+    lines_read = models.PositiveIntegerField(_("lines read"), default=0)
+    lines_new = models.PositiveIntegerField(_("new lines"), default=0)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    imported_at = models.DateTimeField(_("imported"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+        ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        return f"{self.account.name}: {self.filename}"
+
+
+class StatementLine(models.Model):
+    """One movement on the account (negative: money out). ``dedup_key`` is the bank's own
+    transaction id when the format has one, else a fingerprint of the normalised row and
+    its occurrence in the file: importing a file twice, or overlapping statements, adds
+    nothing; two genuine identical lines on one day stay two."""
+
+    account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="lines")
+    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="lines")
+    booked_on = models.DateField(_("date"))
+    amount = money_field(_("amount"))
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
+    counterparty = models.CharField(_("counterparty"), max_length=200, blank=True)
+    bank_id = models.CharField(_("bank transaction id"), max_length=100, blank=True)
+    dedup_key = models.CharField(_("deduplication key"), max_length=120)
+    raw = models.TextField(_("source line"))
+
+    class Meta:
+        verbose_name = _("statement line")
+        verbose_name_plural = _("statement lines")
+        ordering = ["booked_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "dedup_key"], name="statement_line_once"),
+            models.CheckConstraint(condition=~Q(amount=0), name="statement_line_not_zero"),
+        ]
+        indexes = [models.Index(fields=["account", "booked_on"], name="statement_line_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.booked_on} {self.amount} {self.description[:40]}"

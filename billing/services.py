@@ -31,8 +31,11 @@ from scholarships.models import ScholarYear, Student
 
 Sheet = ComputingSheet.Status
 Payment = ScheduledPayment.Status
-PAYABLE_ENROLLMENTS = (Enrollment.Status.APPROVED, Enrollment.Status.ACTIVE,
-                       Enrollment.Status.COMPLETED)  # fmt: skip
+PAYABLE_ENROLLMENTS = (
+    Enrollment.Status.APPROVED,
+    Enrollment.Status.ACTIVE,
+    Enrollment.Status.COMPLETED,
+)
 LIVE_PAYMENTS = (Payment.SCHEDULED, Payment.SENT, Payment.PAID, Payment.RECONCILED)
 MONEY_OUT = (Payment.SENT, Payment.PAID, Payment.RECONCILED)
 
@@ -64,9 +67,13 @@ def rates_copy_to_next_year(*, rates: RateSchedule) -> RateSchedule:
     copy.full_clean()
     copy.save()
     CommunityFare.objects.bulk_create(
-        [CommunityFare(rates=copy, community_id=f.community_id, round_trip_fare=f.round_trip_fare)
-         for f in fares]
-    )  # fmt: skip
+        [
+            CommunityFare(
+                rates=copy, community_id=f.community_id, round_trip_fare=f.round_trip_fare
+            )
+            for f in fares
+        ]
+    )
     SchoolFee.objects.bulk_create(
         [SchoolFee(rates=copy, school_id=f.school_id, load=f.load, fee=f.fee) for f in fees]
     )
@@ -199,9 +206,14 @@ def _require_draft(sheet: ComputingSheet) -> ComputingSheet:
 
 @transaction.atomic
 def sheet_add_manual_line(
-    *, sheet: ComputingSheet, label: str, amount: Decimal, payee: str, reason: str,
+    *,
+    sheet: ComputingSheet,
+    label: str,
+    amount: Decimal,
+    payee: str,
+    reason: str,
     by: AbstractBaseUser | None,
-) -> ComputingSheetLine:  # fmt: skip
+) -> ComputingSheetLine:
     """An adjustment staff add to a draft, positive or negative, always with its reason."""
     sheet = _require_draft(sheet)
     if not reason.strip():
@@ -212,10 +224,18 @@ def sheet_add_manual_line(
     if amount == ZERO:
         raise BillingError("A manual line of 0.00 changes nothing.")
     line = ComputingSheetLine(
-        sheet=sheet, code="ADJ", label=label.strip() or "Adjustment", quantity=Decimal(1),
-        unit_amount=amount, amount=amount, payee=payee, rule="Manual adjustment.",
-        is_manual=True, reason=reason.strip(), created_by=by,
-    )  # fmt: skip
+        sheet=sheet,
+        code="ADJ",
+        label=label.strip() or "Adjustment",
+        quantity=Decimal(1),
+        unit_amount=amount,
+        amount=amount,
+        payee=payee,
+        rule="Manual adjustment.",
+        is_manual=True,
+        reason=reason.strip(),
+        created_by=by,
+    )
     line.full_clean()
     line.save()
     sheet.computed_at = timezone.now()
@@ -251,9 +271,11 @@ def sheet_validate(
     rates = rates_for(enrollment.session.scholar_year)
     lines = list(sheet.lines.all())
     planned = schedule.plan(
-        lines, session_start=enrollment.session.start_date,
-        session_end=enrollment.session.end_date, payment_day=rates.payment_day,
-    )  # fmt: skip
+        lines,
+        session_start=enrollment.session.start_date,
+        session_end=enrollment.session.end_date,
+        payment_day=rates.payment_day,
+    )
     already = schedule.totals_by_slot(
         list(ScheduledPayment.objects.filter(enrollment=enrollment, status__in=LIVE_PAYMENTS))
     )
@@ -349,9 +371,11 @@ def enrollment_withdrawal_settle(*, enrollment: Enrollment) -> Recovery | None:
     sheet.recovery = sheet.recovery + overpaid
     sheet.save(update_fields=["recovery"])
     return Recovery.objects.create(
-        enrollment=enrollment, sheet=sheet, amount=overpaid,
+        enrollment=enrollment,
+        sheet=sheet,
+        amount=overpaid,
         reason=f"Allowances paid for months after the withdrawal on {withdrawn_on}.",
-    )  # fmt: skip
+    )
 
 
 def on_enrollment_withdrawn(sender: Any, enrollment: Enrollment, **kwargs: Any) -> None:
@@ -392,3 +416,58 @@ def invoice_mark(*, invoice: SchoolInvoice, status: str) -> SchoolInvoice:
     locked.save(update_fields=["status"])
     return locked
 
+
+# --- bank statements ---------------------------------------------------------------------------
+@transaction.atomic
+def statement_import(
+    *,
+    account: Any,
+    data: bytes,
+    filename: str,
+    source_format: str,
+    by: AbstractBaseUser | None = None,
+) -> Any:
+    """Import a bank statement: the whole file is parsed first (a malformed one is refused
+    naming the line, and nothing of it is kept); lines already imported — by the bank's
+    transaction id, or the fingerprint and occurrence of the row — are skipped."""
+    import hashlib
+
+    from billing.models import BankStatement, StatementLine
+    from billing.statements import PARSERS, StatementError, dedup_keys, parse_csv
+
+    if source_format == BankStatement.Format.CSV:
+        lines = parse_csv(data, account.csv_mapping or {})
+    elif source_format in PARSERS:
+        lines = PARSERS[source_format](data)
+    else:
+        raise StatementError(f"unknown format {source_format!r}")
+    statement = BankStatement.objects.create(
+        account=account,
+        source_format=source_format,
+        filename=filename[:255],
+        sha256=hashlib.sha256(data).hexdigest(),
+        imported_by=by,
+        lines_read=len(lines),
+        first_date=min((line.booked_on for line in lines), default=None),
+        last_date=max((line.booked_on for line in lines), default=None),
+    )
+    rows = [
+        StatementLine(
+            account=account,
+            statement=statement,
+            booked_on=line.booked_on,
+            amount=line.amount,
+            description=line.description[:500],
+            reference=line.reference[:200],
+            counterparty=line.counterparty[:200],
+            bank_id=line.bank_id[:100],
+            dedup_key=key,
+            raw=line.raw,
+        )
+        for line, key in zip(lines, dedup_keys(lines), strict=True)
+    ]
+    created = StatementLine.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    statement.lines_new = StatementLine.objects.filter(statement=statement).count()
+    statement.save(update_fields=["lines_new"])
+    del created
+    return statement

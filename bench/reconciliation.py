@@ -1,0 +1,40 @@
+"""Automatic matching time for about 10,000 and 100,000 bank lines (it must grow
+near-linearly), with its precision and recall on the generated statements.
+
+    make bench ARGS=reconciliation
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avataq.settings")
+
+
+def main() -> None:
+    from bench.reconciliation_data import generate, score
+    from billing.reconciliation import propose
+
+    results = {}
+    for payments in (11_000, 110_000):
+        data = generate(payments)
+        samples = []
+        for _ in range(3):
+            started = time.perf_counter()
+            proposals = propose(data.lines, data.payments)
+            samples.append(time.perf_counter() - started)
+        quality = score(data, proposals)
+        results[len(data.lines)] = statistics.median(samples)
+        print(
+            f"{len(data.lines):,} lines, {payments:,} payments: median "
+            f"{statistics.median(samples):.2f} s; automatic {quality.high_confidence:,} "
+            f"(precision {quality.precision:.4f}), recall {quality.recall:.4f}"
+        )
+    (small, t_small), (large, t_large) = sorted(results.items())
+    print(f"time ratio {t_large / t_small:.1f} for {large / small:.1f}× the lines")
+
+
+if __name__ == "__main__":
+    main()

@@ -11,5 +11,6 @@ admin.site.site_url = None  # no public site yet
 urlpatterns = [
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
+    path("finance/", include("billing.urls")),
     path("", include("documents.urls")),
 ]

@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["seed", "documents", "backup", "billing", "reconciliation"]
+BENCHMARKS = ["seed", "documents", "backup", "billing", "reconciliation", "reconcile_page"]
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or BENCHMARKS:

@@ -200,6 +200,7 @@ class ScheduledPayment(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED
     )
+    reconciled_amount = money_field(_("reconciled"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -209,6 +210,12 @@ class ScheduledPayment(models.Model):
         indexes = [models.Index(fields=["status", "due_date"], name="payment_status_due_idx")]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="payment_amount_not_zero"),
+            # Nothing is reconciled twice: the database refuses more than the payment.
+            models.CheckConstraint(
+                condition=Q(reconciled_amount__gte=0, reconciled_amount__lte=models.F("amount"))
+                | Q(amount__lt=0, reconciled_amount=0),
+                name="payment_not_over_reconciled",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -404,6 +411,7 @@ class StatementLine(models.Model):
     bank_id = models.CharField(_("bank transaction id"), max_length=100, blank=True)
     dedup_key = models.CharField(_("deduplication key"), max_length=120)
     raw = models.TextField(_("source line"))
+    matched_amount = money_field(_("matched"), default=0)
 
     class Meta:
         verbose_name = _("statement line")
@@ -412,8 +420,60 @@ class StatementLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "dedup_key"], name="statement_line_once"),
             models.CheckConstraint(condition=~Q(amount=0), name="statement_line_not_zero"),
+            models.CheckConstraint(
+                condition=Q(matched_amount__gte=0)
+                & (
+                    Q(matched_amount__lte=models.F("amount"))
+                    | Q(matched_amount__lte=-models.F("amount"))
+                ),
+                name="statement_line_not_over_matched",
+            ),
         ]
         indexes = [models.Index(fields=["account", "booked_on"], name="statement_line_date_idx")]
 
     def __str__(self) -> str:
         return f"{self.booked_on} {self.amount} {self.description[:40]}"
+
+
+class Match(models.Model):
+    """A bank line settling (part of) a scheduled payment, or a written-off difference.
+    Undoing keeps the row (who, when) and gives the amounts and statuses back."""
+
+    class Kind(models.TextChoices):
+        MATCH = "match", _("Match")
+        WRITE_OFF = "write_off", _("Write-off")
+
+    line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="matches")
+    payment = models.ForeignKey(
+        ScheduledPayment, on_delete=models.PROTECT, null=True, blank=True, related_name="matches"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.MATCH)
+    amount = money_field(_("amount"))
+    rule = models.CharField(_("rule"), max_length=100, blank=True)
+    confidence = models.FloatField(_("confidence"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    previous_status = models.CharField(_("payment status before"), max_length=10, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("matched"), auto_now_add=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("match")
+        verbose_name_plural = _("matches")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="match_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(kind="match", payment__isnull=False)
+                | Q(kind="write_off", payment__isnull=True) & ~Q(reason=""),
+                name="match_kind_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount}"

@@ -1,0 +1,181 @@
+"""Applying reconciliation: matches, write-offs and undo, each in one transaction, rows
+locked in primary-key order (lines, then payments) so two finance users working on one
+statement cannot double-match, and the loser is told why. The database refuses a payment
+reconciled beyond its amount or a line matched beyond its own."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from avataq.money import ZERO, money
+from billing import reconciliation
+from billing.models import BankStatement, Match, ScheduledPayment, StatementLine
+
+Payment = ScheduledPayment.Status
+MATCHABLE = (Payment.SCHEDULED, Payment.SENT, Payment.PAID)
+
+
+class ReconciliationConflict(Exception):
+    """The match cannot be made (already matched, amounts do not fit); the message says why."""
+
+
+def _remaining(line: StatementLine) -> Decimal:
+    return abs(line.amount) - line.matched_amount
+
+
+@transaction.atomic
+def match_create(
+    *,
+    line: StatementLine,
+    parts: list[tuple[ScheduledPayment, Decimal]],
+    by: AbstractBaseUser | None,
+    rule: str = "manual",
+    confidence: float | None = None,
+) -> list[Match]:
+    """Settle ``parts`` (payment, amount) with ``line``: a plain match, a split over several
+    payments, or a partial payment. A payment fully covered becomes reconciled."""
+    if not parts:
+        raise ReconciliationConflict("Choose at least one payment.")
+    line = StatementLine.objects.select_for_update().get(pk=line.pk)
+    ids = sorted(payment.pk for payment, _ in parts)
+    locked = {
+        p.pk: p
+        for p in ScheduledPayment.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
+    total = sum((money(amount) for _, amount in parts), ZERO)
+    if total <= ZERO or total > _remaining(line):
+        raise ReconciliationConflict(
+            f"The line has {_remaining(line)} left to match; {total} was asked."
+        )
+    matches = []
+    for payment, amount in parts:
+        current = locked[payment.pk]
+        amount = money(amount)
+        if current.status not in MATCHABLE or amount > current.amount - current.reconciled_amount:
+            raise ReconciliationConflict(
+                f"Payment {current.reference} is already {current.get_status_display().lower()} "
+                f"or has less than {amount} left to reconcile."
+            )
+        previous = current.status
+        current.reconciled_amount += amount
+        if current.reconciled_amount == current.amount:
+            current.status = Payment.RECONCILED
+        current.save(update_fields=["reconciled_amount", "status"])
+        matches.append(
+            Match(
+                line=line,
+                payment=current,
+                amount=amount,
+                rule=rule,
+                confidence=confidence,
+                previous_status=previous,
+                created_by=by,
+            )
+        )
+    line.matched_amount += total
+    line.save(update_fields=["matched_amount"])
+    Match.objects.bulk_create(matches)
+    return matches
+
+
+@transaction.atomic
+def write_off(
+    *, line: StatementLine, amount: Decimal, reason: str, by: AbstractBaseUser | None
+) -> Match:
+    """Close a small difference left on a line, with the reason (limit: setting)."""
+    if not reason.strip():
+        raise ReconciliationConflict("A write-off needs a reason.")
+    line = StatementLine.objects.select_for_update().get(pk=line.pk)
+    amount = money(amount)
+    limit = Decimal(str(getattr(settings, "RECONCILIATION_WRITE_OFF_LIMIT", "5.00")))
+    if amount <= ZERO or amount > limit or amount > _remaining(line):
+        raise ReconciliationConflict(
+            f"A write-off is at most {limit} and what the line has left ({_remaining(line)})."
+        )
+    line.matched_amount += amount
+    line.save(update_fields=["matched_amount"])
+    return Match.objects.create(
+        line=line,
+        kind=Match.Kind.WRITE_OFF,
+        amount=amount,
+        reason=reason.strip(),
+        rule="write-off",
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def match_undo(*, match: Match, by: AbstractBaseUser | None) -> Match:
+    match = Match.objects.select_for_update().get(pk=match.pk)
+    if match.undone_at is not None:
+        raise ReconciliationConflict("This match was already undone.")
+    line = StatementLine.objects.select_for_update().get(pk=match.line_id)
+    if match.payment_id:
+        payment = ScheduledPayment.objects.select_for_update().get(pk=match.payment_id)
+        payment.reconciled_amount -= match.amount
+        if payment.status == Payment.RECONCILED:
+            payment.status = match.previous_status or Payment.PAID
+        payment.save(update_fields=["reconciled_amount", "status"])
+    line.matched_amount -= match.amount
+    line.save(update_fields=["matched_amount"])
+    match.undone_by, match.undone_at = by, timezone.now()
+    match.save(update_fields=["undone_by", "undone_at"])
+    return match
+
+
+def _open_payments() -> list[reconciliation.OpenPayment]:
+    rows = ScheduledPayment.objects.filter(status__in=MATCHABLE, amount__gt=0).select_related(
+        "enrollment__student", "school"
+    )
+    return [
+        reconciliation.OpenPayment(
+            id=p.pk,
+            reference=p.reference,
+            amount=p.amount - p.reconciled_amount,
+            due=p.due_date,
+            payee=p.payee,
+            status_no=p.enrollment.student.status_no,
+            payee_name=p.school.name if p.school_id else p.enrollment.student.full_name,
+            school_id=p.school_id,
+        )
+        for p in rows
+    ]
+
+
+def statement_proposals(*, statement: BankStatement) -> list[reconciliation.Proposal]:
+    lines = [
+        reconciliation.BankLine(
+            line.pk,
+            line.booked_on,
+            line.amount,
+            f"{line.description} {line.reference}",
+            line.counterparty,
+        )
+        for line in statement.lines.filter(matched_amount=0, amount__lt=0)
+    ]
+    return reconciliation.propose(lines, _open_payments())
+
+
+@transaction.atomic
+def statement_auto_reconcile(*, statement: BankStatement, by: AbstractBaseUser | None) -> int:
+    """Apply the automatic proposals (pass 1 only); the others wait for a person."""
+    proposals = [p for p in statement_proposals(statement=statement) if p.automatic]
+    lines = StatementLine.objects.in_bulk([p.line_id for p in proposals])
+    payments = ScheduledPayment.objects.in_bulk([i for p in proposals for i in p.payment_ids])
+    for proposal in proposals:
+        match_create(
+            line=lines[proposal.line_id],
+            parts=[
+                (payments[i], payments[i].amount - payments[i].reconciled_amount)
+                for i in proposal.payment_ids
+            ],
+            by=by,
+            rule=proposal.rule,
+            confidence=proposal.confidence,
+        )
+    return len(proposals)

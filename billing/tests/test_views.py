@@ -1,0 +1,148 @@
+"""The finance screens: who may use them, and the reconcile flow without JavaScript."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from avataq.tests.factories import StaffUserFactory, UserFactory
+from billing import services
+from billing.models import BankAccount, Match, ScheduledPayment
+from billing.tests.factories import CommunityFareFactory, RateScheduleFactory
+from enrollment.tests.factories import EnrollmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def finance(client):
+    client.force_login(StaffUserFactory(group="Finance"))
+    return client
+
+
+@pytest.fixture
+def payments():
+    rates = RateScheduleFactory()
+    enrollment = EnrollmentFactory(
+        status="approved", student__status_no="12345", session__scholar_year=rates.scholar_year
+    )
+    CommunityFareFactory(rates=rates, community=enrollment.student.community)
+    sheet = services.compute_sheet(enrollment=enrollment)
+    services.sheet_validate(sheet=sheet, by=None, today=dt.date(2025, 8, 1))
+    return list(ScheduledPayment.objects.filter(code="LIVING").order_by("period"))
+
+
+@pytest.fixture
+def account():
+    return BankAccount.objects.create(
+        name="Ops",
+        institution="Desjardins",
+        account_number="4567",
+        csv_mapping={"date": "Date", "description": "Description", "amount": "Amount"},
+    )
+
+
+def upload(client, account, rows: list[str]):
+    data = ("Date,Description,Amount\n" + "\n".join(rows) + "\n").encode()
+    return client.post(
+        "/finance/statements/upload/",
+        {
+            "account": account.pk,
+            "format": "csv",
+            "file": SimpleUploadedFile("sept.csv", data),
+        },
+    )
+
+
+def test_the_finance_screens_are_closed_to_others(client):
+    assert client.get("/finance/").status_code == 302  # to log in
+    client.force_login(UserFactory())
+    assert client.get("/finance/").status_code == 403
+    client.force_login(StaffUserFactory(group="Staff"))
+    assert client.get("/finance/").status_code == 403
+
+
+def test_importing_reconciles_lines_that_carry_their_reference(finance, account, payments):
+    response = upload(
+        finance,
+        account,
+        [f"2025-09-01,VIREMENT {payments[0].reference},-1100.00", "2025-09-02,FRAIS,-2.50"],
+    )
+
+    assert response.status_code == 302
+    payments[0].refresh_from_db()
+    assert payments[0].status == "reconciled"
+    page = finance.get(response["Location"])
+    assert page.status_code == 200 and b"Undo" in page.content
+
+
+def test_a_malformed_statement_is_refused_with_its_line(finance, account):
+    response = upload(finance, account, ["2025-13-40,X,-1.00"])
+
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any("line 2" in m for m in messages)
+
+
+def test_a_suggestion_is_accepted_by_a_person_then_undone(finance, account, payments):
+    upload(finance, account, ["2025-09-02,VIREMENT ANNIE,-1100.00"])
+    statement = account.statements.get()
+    line = statement.lines.get()
+
+    finance.post(f"/finance/statements/{statement.pk}/accept/", {"line": line.pk})
+    match = Match.objects.get()
+    finance.post(f"/finance/matches/{match.pk}/undo/")
+
+    match.refresh_from_db()
+    assert match.undone_at is not None
+    assert not ScheduledPayment.objects.filter(status="reconciled").exists()
+
+
+def test_a_line_is_split_by_hand_over_two_payments(finance, account, payments):
+    upload(finance, account, ["2025-10-02,VIREMENT DOUBLE,-2200.00"])
+    line = account.statements.get().lines.get()
+
+    finance.post(
+        f"/finance/lines/{line.pk}/match/",
+        {
+            "payment": [payments[0].pk, payments[1].pk],
+            "amount": ["1100.00", "1100.00"],
+        },
+    )
+
+    assert ScheduledPayment.objects.filter(status="reconciled").count() == 2
+
+
+def test_the_reconcile_page_query_count_does_not_grow_with_lines(finance, account, payments):
+    upload(finance, account, ["2025-09-02,FRAIS,-2.50"])
+    statement = account.statements.get()
+    with CaptureQueriesContext(connection) as few:
+        finance.get(f"/finance/statements/{statement.pk}/")
+    services.statement_import(
+        account=account,
+        data=(
+            "Date,Description,Amount\n"
+            + "\n".join(f"2025-09-{d:02d},FRAIS {d},-{d}.00" for d in range(3, 28))
+            + "\n"
+        ).encode(),
+        filename="more.csv",
+        source_format="csv",
+    )
+    account.statements.exclude(pk=statement.pk).get().lines.update(statement=statement)
+
+    with CaptureQueriesContext(connection) as many:
+        finance.get(f"/finance/statements/{statement.pk}/")
+
+    assert len(few) == len(many)
+
+
+def test_reports_show_totals_and_export_csv(finance, account, payments):
+    upload(finance, account, [f"2025-09-01,{payments[0].reference},-1100.00"])
+
+    page = finance.get("/finance/reports/")
+    export = finance.get("/finance/reports/?format=csv")
+
+    assert b"Reconciled" in page.content
+    assert export["Content-Type"].startswith("text/csv")
+    assert b"session,school,scheduled,paid,reconciled,outstanding" in export.content

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from billing import views
+
+app_name = "finance"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("statements/upload/", views.upload, name="upload"),
+    path("statements/<int:pk>/", views.statement, name="statement"),
+    path("statements/<int:pk>/accept/", views.accept, name="accept"),
+    path("lines/<int:line_pk>/match/", views.manual, name="manual"),
+    path("lines/<int:line_pk>/write-off/", views.write_off, name="write-off"),
+    path("matches/<int:match_pk>/undo/", views.undo, name="undo"),
+    path("reports/", views.reports, name="reports"),
+]

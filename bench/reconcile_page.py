@@ -16,7 +16,7 @@ def main() -> None:
     url, server = fresh_database("avataq_bench_reconcile")
     try:
         manage(url, "migrate", "--noinput")
-        manage(url, "seed_demo", "--students", "2000")
+        manage(url, "seed_demo", "--students", "4000")
         os.environ.update(
             DEBUG="1",
             DATABASE_URL=url,

@@ -5,19 +5,28 @@ reconciled beyond its amount or a line matched beyond its own."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from avataq.money import ZERO, money
 from billing import reconciliation
-from billing.models import BankStatement, Match, ScheduledPayment, StatementLine
+from billing.models import (
+    BankStatement,
+    Match,
+    RejectedSuggestion,
+    ScheduledPayment,
+    StatementLine,
+)
 
 Payment = ScheduledPayment.Status
 MATCHABLE = (Payment.SCHEDULED, Payment.SENT, Payment.PAID)
+LOOKBACK_DAYS = 31  # payments due this long around a statement's dates are candidates
 
 
 class ReconciliationConflict(Exception):
@@ -128,9 +137,20 @@ def match_undo(*, match: Match, by: AbstractBaseUser | None) -> Match:
     return match
 
 
-def _open_payments() -> list[reconciliation.OpenPayment]:
-    rows = ScheduledPayment.objects.filter(status__in=MATCHABLE, amount__gt=0).select_related(
-        "enrollment__student", "school"
+def _open_payments(statement: BankStatement, texts: list[str]) -> list[reconciliation.OpenPayment]:
+    """Open payments a statement can settle: due around its dates, or named by reference
+    in its lines (a late payment is still found by its reference)."""
+    references = {
+        token for text in texts for token in reconciliation.tokens(text) if token.startswith("AVQ-")
+    }
+    around = Q()
+    if statement.first_date and statement.last_date:
+        margin = dt.timedelta(days=LOOKBACK_DAYS)
+        around = Q(due_date__range=(statement.first_date - margin, statement.last_date + margin))
+    rows = (
+        ScheduledPayment.objects.filter(status__in=MATCHABLE, amount__gt=0)
+        .filter(around | Q(reference__in=references))
+        .select_related("enrollment__student", "school")
     )
     return [
         reconciliation.OpenPayment(
@@ -158,7 +178,29 @@ def statement_proposals(*, statement: BankStatement) -> list[reconciliation.Prop
         )
         for line in statement.lines.filter(matched_amount=0, amount__lt=0)
     ]
-    return reconciliation.propose(lines, _open_payments())
+    proposals = reconciliation.propose(lines, _open_payments(statement, [b.text for b in lines]))
+    rejected = {
+        (line_id, tuple(sorted(ids)))
+        for line_id, ids in RejectedSuggestion.objects.filter(
+            line__statement=statement
+        ).values_list("line_id", "payment_ids")
+    }
+    return [p for p in proposals if (p.line_id, tuple(sorted(p.payment_ids))) not in rejected]
+
+
+@transaction.atomic
+def suggestion_reject(
+    *, statement: BankStatement, line_id: int, by: AbstractBaseUser | None
+) -> RejectedSuggestion:
+    """Record that the suggestion for a line is wrong, so it is not offered again."""
+    proposal = next(
+        (p for p in statement_proposals(statement=statement) if p.line_id == line_id), None
+    )
+    if proposal is None:
+        raise ReconciliationConflict("There is no suggestion for this line any more.")
+    return RejectedSuggestion.objects.create(
+        line_id=line_id, payment_ids=list(proposal.payment_ids), rule=proposal.rule, rejected_by=by
+    )
 
 
 @transaction.atomic

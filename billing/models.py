@@ -477,3 +477,22 @@ class Match(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount}"
+
+
+class RejectedSuggestion(models.Model):
+    """A person said this suggestion is wrong: it is not offered again for that line."""
+
+    line = models.ForeignKey(StatementLine, on_delete=models.CASCADE, related_name="rejections")
+    payment_ids = models.JSONField(_("payments"))
+    rule = models.CharField(_("rule"), max_length=100)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    rejected_at = models.DateTimeField(_("rejected"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rejected suggestion")
+        verbose_name_plural = _("rejected suggestions")
+
+    def __str__(self) -> str:
+        return f"line {self.line_id}: {self.payment_ids}"

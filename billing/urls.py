@@ -9,6 +9,7 @@ urlpatterns = [
     path("statements/upload/", views.upload, name="upload"),
     path("statements/<int:pk>/", views.statement, name="statement"),
     path("statements/<int:pk>/accept/", views.accept, name="accept"),
+    path("statements/<int:pk>/reject/", views.reject, name="reject"),
     path("lines/<int:line_pk>/match/", views.manual, name="manual"),
     path("lines/<int:line_pk>/write-off/", views.write_off, name="write-off"),
     path("matches/<int:match_pk>/undo/", views.undo, name="undo"),

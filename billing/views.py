@@ -164,6 +164,21 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @finance_required
+def reject(request: HttpRequest, pk: int) -> HttpResponse:
+    statement = get_object_or_404(BankStatement, pk=pk)
+    try:
+        line_id = int(request.POST.get("line", ""))
+        matching.suggestion_reject(statement=statement, line_id=line_id, by=request.user)
+        messages.success(request, "Suggestion rejected; it will not be offered again.")
+    except ValueError:
+        messages.error(request, "Which line?")
+    except matching.ReconciliationConflict as exc:
+        messages.error(request, str(exc))
+    return redirect("finance:statement", pk=statement.pk)
+
+
+@require_POST
+@finance_required
 def manual(request: HttpRequest, line_pk: int) -> HttpResponse:
     """Match a line by hand to one or several payments (a split): ``payment`` and
     ``amount`` repeated."""
@@ -223,16 +238,9 @@ def reports(request: HttpRequest) -> HttpResponse:
     except ValueError:
         days = 30
     rows = selectors_finance.payments_report()
-    if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="reconciliation-report.csv"'
-        writer = csv.writer(response)
-        writer.writerow(["session", "school", "scheduled", "paid", "reconciled", "outstanding"])
-        for row in rows:
-            writer.writerow(
-                [row.session, row.school, row.scheduled, row.paid, row.reconciled, row.outstanding]
-            )
-        return response
+    export = request.GET.get("format")
+    if export in {"csv", "xlsx"}:
+        return _export(rows, export)
     return render(
         request,
         "billing/finance_reports.html",
@@ -243,3 +251,30 @@ def reports(request: HttpRequest) -> HttpResponse:
             "unmatched": selectors_finance.unmatched_lines(older_than_days=days)[:200],
         },
     )
+
+
+REPORT_COLUMNS = ["session", "school", "scheduled", "paid", "reconciled", "outstanding"]
+
+
+def _export(rows: list, kind: str) -> HttpResponse:
+    values = [[r.session, r.school, r.scheduled, r.paid, r.reconciled, r.outstanding] for r in rows]
+    if kind == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="reconciliation-report.csv"'
+        writer = csv.writer(response)
+        writer.writerow(REPORT_COLUMNS)
+        writer.writerows(values)
+        return response
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Reconciliation")
+    sheet.append(REPORT_COLUMNS)
+    for row in values:
+        sheet.append(row)  # Decimals stay exact numbers in the cells
+    response = HttpResponse(
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="reconciliation-report.xlsx"'
+    book.save(response)
+    return response

@@ -146,3 +146,32 @@ def test_reports_show_totals_and_export_csv(finance, account, payments):
     assert b"Reconciled" in page.content
     assert export["Content-Type"].startswith("text/csv")
     assert b"session,school,scheduled,paid,reconciled,outstanding" in export.content
+
+
+def test_reports_export_as_xlsx_with_exact_amounts(finance, account, payments):
+    import io
+
+    from openpyxl import load_workbook
+
+    upload(finance, account, [f"2025-09-01,{payments[0].reference},-1100.00"])
+
+    export = finance.get("/finance/reports/?format=xlsx")
+
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    rows = list(sheet.values)
+    assert rows[0] == ("session", "school", "scheduled", "paid", "reconciled", "outstanding")
+    assert any(row[4] == 1100 for row in rows[1:])
+
+
+def test_a_rejected_suggestion_is_not_offered_again(finance, account, payments):
+    from billing import matching
+
+    upload(finance, account, ["2025-09-02,VIREMENT ANNIE,-1100.00"])
+    statement = account.statements.get()
+    line = statement.lines.get()
+    assert matching.statement_proposals(statement=statement)
+
+    finance.post(f"/finance/statements/{statement.pk}/reject/", {"line": line.pk})
+
+    assert matching.statement_proposals(statement=statement) == []
+    assert not Match.objects.exists()

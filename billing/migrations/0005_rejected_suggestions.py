@@ -6,26 +6,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0004_matches'),
+        ("billing", "0004_matches"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RejectedSuggestion',
+            name="RejectedSuggestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payment_ids', models.JSONField(verbose_name='payments')),
-                ('rule', models.CharField(max_length=100, verbose_name='rule')),
-                ('rejected_at', models.DateTimeField(auto_now_add=True, verbose_name='rejected')),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rejections', to='billing.statementline')),
-                ('rejected_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("payment_ids", models.JSONField(verbose_name="payments")),
+                ("rule", models.CharField(max_length=100, verbose_name="rule")),
+                ("rejected_at", models.DateTimeField(auto_now_add=True, verbose_name="rejected")),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rejections",
+                        to="billing.statementline",
+                    ),
+                ),
+                (
+                    "rejected_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rejected suggestion',
-                'verbose_name_plural': 'rejected suggestions',
+                "verbose_name": "rejected suggestion",
+                "verbose_name_plural": "rejected suggestions",
             },
         ),
     ]

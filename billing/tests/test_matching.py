@@ -1,6 +1,5 @@
 """Applying matches: statuses follow, undo gives everything back, nothing twice."""
 
-import datetime as dt
 import threading
 from decimal import Decimal
 
@@ -9,21 +8,9 @@ from django.db import IntegrityError, connection, transaction
 
 from billing import matching, services
 from billing.models import BankAccount, Match, ScheduledPayment, StatementLine
-from billing.tests.factories import CommunityFareFactory, RateScheduleFactory
-from enrollment.tests.factories import EnrollmentFactory
+from billing.tests.factories_payments import validated_living_payments
 
 D = Decimal
-
-
-def validated_payments():
-    rates = RateScheduleFactory()
-    enrollment = EnrollmentFactory(
-        status="approved", student__status_no="12345", session__scholar_year=rates.scholar_year
-    )
-    CommunityFareFactory(rates=rates, community=enrollment.student.community)
-    sheet = services.compute_sheet(enrollment=enrollment)
-    services.sheet_validate(sheet=sheet, by=None, today=dt.date(2025, 8, 1))
-    return list(ScheduledPayment.objects.filter(code="LIVING").order_by("period"))
 
 
 def bank_line(amount: str, text: str = "VIREMENT", account=None) -> StatementLine:
@@ -44,7 +31,7 @@ def bank_line(amount: str, text: str = "VIREMENT", account=None) -> StatementLin
 
 @pytest.mark.django_db
 def test_a_full_match_reconciles_the_payment_and_records_who():
-    payment = validated_payments()[0]
+    payment = validated_living_payments()[0]
     line = bank_line("-1100.00")
 
     [match] = matching.match_create(line=line, parts=[(payment, D("1100.00"))], by=None)
@@ -56,7 +43,7 @@ def test_a_full_match_reconciles_the_payment_and_records_who():
 
 @pytest.mark.django_db
 def test_one_line_split_over_several_payments():
-    first, second = validated_payments()[:2]
+    first, second = validated_living_payments()[:2]
     line = bank_line("-2200.00")
 
     matching.match_create(line=line, parts=[(first, D("1100")), (second, D("1100"))], by=None)
@@ -70,7 +57,7 @@ def test_one_line_split_over_several_payments():
 
 @pytest.mark.django_db
 def test_a_partial_payment_leaves_the_rest_to_reconcile():
-    payment = validated_payments()[0]
+    payment = validated_living_payments()[0]
 
     matching.match_create(line=bank_line("-600.00"), parts=[(payment, D("600"))], by=None)
     payment.refresh_from_db()
@@ -83,7 +70,7 @@ def test_a_partial_payment_leaves_the_rest_to_reconcile():
 
 @pytest.mark.django_db
 def test_nothing_is_reconciled_twice():
-    payment = validated_payments()[0]
+    payment = validated_living_payments()[0]
     matching.match_create(line=bank_line("-1100.00"), parts=[(payment, D("1100"))], by=None)
 
     with pytest.raises(matching.ReconciliationConflict, match="already reconciled"):
@@ -94,7 +81,7 @@ def test_nothing_is_reconciled_twice():
 
 @pytest.mark.django_db
 def test_the_database_itself_refuses_an_over_reconciled_payment():
-    payment = validated_payments()[0]
+    payment = validated_living_payments()[0]
 
     with pytest.raises(IntegrityError), transaction.atomic():
         ScheduledPayment.objects.filter(pk=payment.pk).update(reconciled_amount=D("1100.01"))
@@ -102,7 +89,7 @@ def test_the_database_itself_refuses_an_over_reconciled_payment():
 
 @pytest.mark.django_db
 def test_undo_gives_back_amounts_and_status():
-    payment = validated_payments()[0]
+    payment = validated_living_payments()[0]
     line = bank_line("-1100.00")
     [match] = matching.match_create(line=line, parts=[(payment, D("1100"))], by=None)
 
@@ -133,7 +120,7 @@ def test_a_write_off_needs_a_reason_and_stays_small():
 
 @pytest.mark.django_db
 def test_auto_reconcile_applies_only_reference_matches():
-    payments = validated_payments()
+    payments = validated_living_payments()
     referenced = bank_line("-1100.00", f"VIREMENT {payments[0].reference}")
     bank_line("-1100.00", "VIREMENT SANS REFERENCE")
 
@@ -145,7 +132,7 @@ def test_auto_reconcile_applies_only_reference_matches():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_users_racing_on_one_payment_one_wins_the_other_is_told():
-    payment = validated_payments()[0]
+    payment = validated_living_payments()[0]
     lines = [bank_line("-1100.00", "ONE"), bank_line("-1100.00", "TWO")]
     barrier, outcomes = threading.Barrier(2), []
 

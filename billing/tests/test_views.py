@@ -1,7 +1,5 @@
 """The finance screens: who may use them, and the reconcile flow without JavaScript."""
 
-import datetime as dt
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -10,8 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from avataq.tests.factories import StaffUserFactory, UserFactory
 from billing import services
 from billing.models import BankAccount, Match, ScheduledPayment
-from billing.tests.factories import CommunityFareFactory, RateScheduleFactory
-from enrollment.tests.factories import EnrollmentFactory
+from billing.tests.factories_payments import validated_living_payments
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +21,7 @@ def finance(client):
 
 @pytest.fixture
 def payments():
-    rates = RateScheduleFactory()
-    enrollment = EnrollmentFactory(
-        status="approved", student__status_no="12345", session__scholar_year=rates.scholar_year
-    )
-    CommunityFareFactory(rates=rates, community=enrollment.student.community)
-    sheet = services.compute_sheet(enrollment=enrollment)
-    services.sheet_validate(sheet=sheet, by=None, today=dt.date(2025, 8, 1))
-    return list(ScheduledPayment.objects.filter(code="LIVING").order_by("period"))
+    return validated_living_payments()
 
 
 @pytest.fixture

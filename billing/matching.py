@@ -21,6 +21,7 @@ from billing.models import (
     Match,
     RejectedSuggestion,
     ScheduledPayment,
+    SchoolInvoice,
     StatementLine,
 )
 
@@ -92,6 +93,71 @@ def match_create(
     return matches
 
 
+INVOICE_MATCHABLE = (SchoolInvoice.Status.APPROVED, SchoolInvoice.Status.PAID)
+
+
+@transaction.atomic
+def invoice_match(
+    *,
+    line: StatementLine,
+    invoice: SchoolInvoice,
+    amount: Decimal,
+    by: AbstractBaseUser | None,
+    rule: str = "manual",
+    confidence: float | None = None,
+) -> Match:
+    """Settle (part of) a school invoice with a bank line; covered, it is reconciled."""
+    line = StatementLine.objects.select_for_update().get(pk=line.pk)
+    invoice = SchoolInvoice.objects.select_for_update().get(pk=invoice.pk)
+    amount = money(amount)
+    if amount <= ZERO or amount > _remaining(line):
+        raise ReconciliationConflict(f"The line has {_remaining(line)} left to match.")
+    if (
+        invoice.status not in INVOICE_MATCHABLE
+        or amount > invoice.total - invoice.reconciled_amount
+    ):
+        raise ReconciliationConflict(
+            f"Invoice {invoice} is {invoice.get_status_display().lower()} or has less than "
+            f"{amount} left to reconcile."
+        )
+    previous = invoice.status
+    invoice.reconciled_amount += amount
+    if invoice.reconciled_amount == invoice.total:
+        invoice.status = SchoolInvoice.Status.RECONCILED
+    invoice.save(update_fields=["reconciled_amount", "status"])
+    line.matched_amount += amount
+    line.save(update_fields=["matched_amount"])
+    return Match.objects.create(
+        line=line,
+        invoice=invoice,
+        amount=amount,
+        rule=rule,
+        confidence=confidence,
+        previous_status=previous,
+        created_by=by,
+    )
+
+
+def invoice_proposals(*, statement: BankStatement) -> list[tuple[StatementLine, SchoolInvoice]]:
+    """Debit lines naming an approved or paid invoice's number, for exactly what is left."""
+    lines = list(statement.lines.filter(matched_amount=0, amount__lt=0))
+    invoices: dict[str, list[SchoolInvoice]] = {}
+    for invoice in SchoolInvoice.objects.filter(status__in=INVOICE_MATCHABLE).select_related(
+        "school"
+    ):
+        invoices.setdefault(invoice.invoice_number.upper(), []).append(invoice)
+    found = []
+    for line in lines:
+        for token in reconciliation.tokens(f"{line.description} {line.reference}"):
+            candidates = [
+                i for i in invoices.get(token, ()) if i.total - i.reconciled_amount == -line.amount
+            ]
+            if len(candidates) == 1:
+                found.append((line, candidates[0]))
+                break
+    return found
+
+
 @transaction.atomic
 def write_off(
     *, line: StatementLine, amount: Decimal, reason: str, by: AbstractBaseUser | None
@@ -124,6 +190,12 @@ def match_undo(*, match: Match, by: AbstractBaseUser | None) -> Match:
     if match.undone_at is not None:
         raise ReconciliationConflict("This match was already undone.")
     line = StatementLine.objects.select_for_update().get(pk=match.line_id)
+    if match.invoice_id:
+        invoice = SchoolInvoice.objects.select_for_update().get(pk=match.invoice_id)
+        invoice.reconciled_amount -= match.amount
+        if invoice.status == SchoolInvoice.Status.RECONCILED:
+            invoice.status = match.previous_status or SchoolInvoice.Status.PAID
+        invoice.save(update_fields=["reconciled_amount", "status"])
     if match.payment_id:
         payment = ScheduledPayment.objects.select_for_update().get(pk=match.payment_id)
         payment.reconciled_amount -= match.amount
@@ -205,7 +277,19 @@ def suggestion_reject(
 
 @transaction.atomic
 def statement_auto_reconcile(*, statement: BankStatement, by: AbstractBaseUser | None) -> int:
-    """Apply the automatic proposals (pass 1 only); the others wait for a person."""
+    """Apply the automatic proposals (pass 1, and invoice numbers with their exact
+    amount); the others wait for a person."""
+    applied = 0
+    for line, invoice in invoice_proposals(statement=statement):
+        invoice_match(
+            line=line,
+            invoice=invoice,
+            amount=-line.amount,
+            by=by,
+            rule="invoice number",
+            confidence=1.0,
+        )
+        applied += 1
     proposals = [p for p in statement_proposals(statement=statement) if p.automatic]
     lines = StatementLine.objects.in_bulk([p.line_id for p in proposals])
     payments = ScheduledPayment.objects.in_bulk([i for p in proposals for i in p.payment_ids])
@@ -220,4 +304,4 @@ def statement_auto_reconcile(*, statement: BankStatement, by: AbstractBaseUser |
             rule=proposal.rule,
             confidence=proposal.confidence,
         )
-    return len(proposals)
+    return applied + len(proposals)

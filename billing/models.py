@@ -254,6 +254,7 @@ class SchoolInvoice(models.Model):
         RECEIVED = "received", _("Received")
         APPROVED = "approved", _("Approved")
         PAID = "paid", _("Paid")
+        RECONCILED = "reconciled", _("Reconciled")
 
     school = models.ForeignKey(
         School, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("school")
@@ -271,6 +272,7 @@ class SchoolInvoice(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED
     )
+    reconciled_amount = money_field(_("reconciled"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -280,6 +282,10 @@ class SchoolInvoice(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["school", "invoice_number"], name="invoice_number_unique_per_school"
+            ),
+            models.CheckConstraint(
+                condition=Q(reconciled_amount__gte=0, reconciled_amount__lte=models.F("total")),
+                name="invoice_not_over_reconciled",
             ),
         ]
 
@@ -447,6 +453,9 @@ class Match(models.Model):
     payment = models.ForeignKey(
         ScheduledPayment, on_delete=models.PROTECT, null=True, blank=True, related_name="matches"
     )
+    invoice = models.ForeignKey(
+        SchoolInvoice, on_delete=models.PROTECT, null=True, blank=True, related_name="matches"
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.MATCH)
     amount = money_field(_("amount"))
     rule = models.CharField(_("rule"), max_length=100, blank=True)
@@ -469,8 +478,9 @@ class Match(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="match_amount_positive"),
             models.CheckConstraint(
-                condition=Q(kind="match", payment__isnull=False)
-                | Q(kind="write_off", payment__isnull=True) & ~Q(reason=""),
+                condition=Q(kind="match", payment__isnull=False, invoice__isnull=True)
+                | Q(kind="match", payment__isnull=True, invoice__isnull=False)
+                | Q(kind="write_off", payment__isnull=True, invoice__isnull=True) & ~Q(reason=""),
                 name="match_kind_consistent",
             ),
         ]

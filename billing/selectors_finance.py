@@ -29,7 +29,7 @@ def statements_with_progress() -> QuerySet[BankStatement]:
 
 
 def statement_lines(statement: BankStatement) -> QuerySet[StatementLine]:
-    live = Match.objects.filter(undone_at__isnull=True).select_related("payment")
+    live = Match.objects.filter(undone_at__isnull=True).select_related("payment", "invoice__school")
     return statement.lines.prefetch_related(Prefetch("matches", queryset=live, to_attr="live"))
 
 

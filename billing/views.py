@@ -16,7 +16,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from billing import matching, selectors_finance, services
-from billing.models import BankAccount, BankStatement, Match, ScheduledPayment, StatementLine
+from billing.models import (
+    BankAccount,
+    BankStatement,
+    Match,
+    ScheduledPayment,
+    SchoolInvoice,
+    StatementLine,
+)
 from billing.statements import StatementError
 
 FINANCE = "billing.change_match"
@@ -194,6 +201,27 @@ def manual(request: HttpRequest, line_pk: int) -> HttpResponse:
         messages.success(request, "Matched.")
     except (ValueError, InvalidOperation):
         messages.error(request, "Give a payment and an amount for each part.")
+    except matching.ReconciliationConflict as exc:
+        messages.error(request, str(exc))
+    return _back(line)
+
+
+@require_POST
+@finance_required
+def invoice(request: HttpRequest, line_pk: int) -> HttpResponse:
+    """Match a line to a school invoice, by its number (and school code when ambiguous)."""
+    line = get_object_or_404(StatementLine, pk=line_pk)
+    number = request.POST.get("invoice", "").strip()
+    invoices = list(SchoolInvoice.objects.filter(invoice_number__iexact=number)[:2])
+    if len(invoices) != 1:
+        messages.error(request, f"No single invoice numbered {number!r}.")
+        return _back(line)
+    try:
+        amount = Decimal(request.POST.get("amount") or -line.amount)
+        matching.invoice_match(line=line, invoice=invoices[0], amount=amount, by=request.user)
+        messages.success(request, f"Matched to invoice {invoices[0]}.")
+    except InvalidOperation:
+        messages.error(request, "The amount is not a number.")
     except matching.ReconciliationConflict as exc:
         messages.error(request, str(exc))
     return _back(line)

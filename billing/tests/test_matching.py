@@ -1,5 +1,6 @@
 """Applying matches: statuses follow, undo gives everything back, nothing twice."""
 
+import datetime as dt
 import threading
 from decimal import Decimal
 
@@ -154,3 +155,50 @@ def test_two_users_racing_on_one_payment_one_wins_the_other_is_told():
 
     assert sorted(outcomes)[0].startswith("Payment AVQ-") and "matched" in outcomes
     assert Match.objects.count() == 1
+
+
+def approved_invoice(total="7500.00"):
+    from billing.models import SchoolInvoice
+    from scholarships.tests.factories import ScholarYearFactory, SchoolFactory
+
+    return SchoolInvoice.objects.create(
+        school=SchoolFactory(),
+        invoice_number="JAC-2025-117",
+        scholar_year=ScholarYearFactory(),
+        issued_on=dt.date(2025, 9, 10),
+        total=D(total),
+        status="approved",
+    )
+
+
+@pytest.mark.django_db
+def test_a_line_naming_an_invoice_number_reconciles_the_invoice_at_import():
+    invoice = approved_invoice()
+    line = bank_line("-7500.00", "PAIEMENT FACTURE JAC-2025-117")
+
+    applied = matching.statement_auto_reconcile(statement=line.statement, by=None)
+
+    invoice.refresh_from_db()
+    assert applied == 1
+    assert (invoice.status, invoice.reconciled_amount) == ("reconciled", D("7500.00"))
+
+
+@pytest.mark.django_db
+def test_undoing_an_invoice_match_gives_back_its_status():
+    invoice = approved_invoice()
+    match = matching.invoice_match(
+        line=bank_line("-7500.00"), invoice=invoice, amount=D("7500.00"), by=None
+    )
+
+    matching.match_undo(match=match, by=None)
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.reconciled_amount) == ("approved", D("0.00"))
+
+
+@pytest.mark.django_db
+def test_an_invoice_is_never_reconciled_beyond_its_total():
+    invoice = approved_invoice(total="100.00")
+
+    with pytest.raises(matching.ReconciliationConflict, match=r"has less than 150\.00 left"):
+        matching.invoice_match(line=bank_line("-150.00"), invoice=invoice, amount=D("150"), by=None)

@@ -1,5 +1,8 @@
 """The finance screens: who may use them, and the reconcile flow without JavaScript."""
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -165,3 +168,24 @@ def test_a_rejected_suggestion_is_not_offered_again(finance, account, payments):
 
     assert matching.statement_proposals(statement=statement) == []
     assert not Match.objects.exists()
+
+
+def test_a_line_is_matched_by_hand_to_a_school_invoice(finance, account):
+    from billing.models import SchoolInvoice
+    from scholarships.tests.factories import ScholarYearFactory, SchoolFactory
+
+    invoice = SchoolInvoice.objects.create(
+        school=SchoolFactory(),
+        invoice_number="D-44",
+        scholar_year=ScholarYearFactory(),
+        issued_on=dt.date(2025, 9, 10),
+        total=Decimal("5000.00"),
+        status="paid",
+    )
+    upload(finance, account, ["2025-09-20,PAIEMENT COLLEGE,-5000.00"])
+    line = account.statements.get().lines.get()
+
+    finance.post(f"/finance/lines/{line.pk}/invoice/", {"invoice": "d-44"})
+
+    invoice.refresh_from_db()
+    assert invoice.status == "reconciled"

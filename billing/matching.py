@@ -260,6 +260,47 @@ def statement_proposals(*, statement: BankStatement) -> list[reconciliation.Prop
     return [p for p in proposals if (p.line_id, tuple(sorted(p.payment_ids))) not in rejected]
 
 
+def proposals_accept(
+    *,
+    statement: BankStatement,
+    line_id: int | None,
+    threshold: float,
+    by: AbstractBaseUser | None,
+) -> tuple[int, list[str]]:
+    """Accept the suggestion for one line, or every suggestion at or above ``threshold``;
+    each match in its own transaction, so one conflict does not undo the others.
+    (accepted, reasons for those refused)"""
+    chosen = [
+        p
+        for p in statement_proposals(statement=statement)
+        if p.line_id == line_id or p.confidence >= threshold
+    ]
+    lines = StatementLine.objects.in_bulk([p.line_id for p in chosen])
+    payments = ScheduledPayment.objects.in_bulk([i for p in chosen for i in p.payment_ids])
+    accepted, problems = 0, []
+    for proposal in chosen:
+        single = len(proposal.payment_ids) == 1
+        parts = [
+            (
+                payments[i],
+                proposal.amount if single else payments[i].amount - payments[i].reconciled_amount,
+            )
+            for i in proposal.payment_ids
+        ]
+        try:
+            match_create(
+                line=lines[proposal.line_id],
+                parts=parts,
+                by=by,
+                rule=proposal.rule,
+                confidence=proposal.confidence,
+            )
+            accepted += 1
+        except ReconciliationConflict as exc:
+            problems.append(f"Line {proposal.line_id}: {exc}")
+    return accepted, problems
+
+
 @transaction.atomic
 def suggestion_reject(
     *, statement: BankStatement, line_id: int, by: AbstractBaseUser | None

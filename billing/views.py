@@ -140,31 +140,12 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
         threshold = float(request.POST.get("threshold", "1.01"))
     except ValueError:
         threshold = 1.01
-    accepted = 0
-    for proposal in matching.statement_proposals(statement=statement):
-        if str(proposal.line_id) != wanted_line and proposal.confidence < threshold:
-            continue
-        line = StatementLine.objects.get(pk=proposal.line_id)
-        parts = [
-            (
-                p,
-                proposal.amount
-                if len(proposal.payment_ids) == 1
-                else p.amount - p.reconciled_amount,
-            )
-            for p in ScheduledPayment.objects.filter(pk__in=proposal.payment_ids)
-        ]
-        try:
-            matching.match_create(
-                line=line,
-                parts=parts,
-                by=request.user,
-                rule=proposal.rule,
-                confidence=proposal.confidence,
-            )
-            accepted += 1
-        except matching.ReconciliationConflict as exc:
-            messages.error(request, f"Line {line.pk}: {exc}")
+    line_id = int(wanted_line) if (wanted_line or "").isdigit() else None
+    accepted, problems = matching.proposals_accept(
+        statement=statement, line_id=line_id, threshold=threshold, by=request.user
+    )
+    for problem in problems:
+        messages.error(request, problem)
     messages.success(request, f"{accepted} match(es) made.")
     return redirect("finance:statement", pk=statement.pk)
 

@@ -189,3 +189,15 @@ def test_a_line_is_matched_by_hand_to_a_school_invoice(finance, account):
 
     invoice.refresh_from_db()
     assert invoice.status == "reconciled"
+
+
+def test_accept_all_above_a_threshold_leaves_the_weaker_suggestions(finance, account, payments):
+    upload(
+        finance, account, ["2025-09-02,VIREMENT TUKALAK,-1100.00", "2025-10-02,VIREMENT,-1100.00"]
+    )
+    statement = account.statements.get()
+
+    finance.post(f"/finance/statements/{statement.pk}/accept/", {"threshold": "0.8"})
+
+    match = Match.objects.get()
+    assert (match.rule, match.payment) == ("amount, date and payee name", payments[0])

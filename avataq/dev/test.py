@@ -23,7 +23,9 @@ from avataq.dev import postgres, s3server
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-TEST_DATABASE = "avataq"
+# One name per run, so two suites on one server (a developer's and CI's) never share
+# pytest-django's test_<name> database.
+TEST_DATABASE = f"avataq_{os.getpid()}"
 
 
 def resolve_database() -> tuple[str, object | None]:

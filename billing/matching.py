@@ -51,6 +51,8 @@ def match_create(
     payments, or a partial payment. A payment fully covered becomes reconciled."""
     if not parts:
         raise ReconciliationConflict("Choose at least one payment.")
+    if any(money(amount) <= ZERO for _, amount in parts):
+        raise ReconciliationConflict("Every part of a match must be a positive amount.")
     line = StatementLine.objects.select_for_update().get(pk=line.pk)
     ids = sorted(payment.pk for payment, _ in parts)
     locked = {

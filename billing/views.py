@@ -62,7 +62,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_POST
 @finance_required
 def upload(request: HttpRequest) -> HttpResponse:
-    account = get_object_or_404(BankAccount, pk=request.POST.get("account") or 0)
+    account_id = request.POST.get("account", "")
+    account = get_object_or_404(BankAccount, pk=int(account_id) if account_id.isdigit() else 0)
     upload = request.FILES.get("file")
     if upload is None or upload.size > 20 * 1024 * 1024:
         messages.error(request, "Choose a statement file (20 MB at most).")

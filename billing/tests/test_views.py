@@ -201,3 +201,26 @@ def test_accept_all_above_a_threshold_leaves_the_weaker_suggestions(finance, acc
 
     match = Match.objects.get()
     assert (match.rule, match.payment) == ("amount, date and payee name", payments[0])
+
+
+def test_an_account_that_is_not_a_number_is_a_404_not_a_500(finance):
+    response = finance.post("/finance/statements/upload/", {"account": "abc", "format": "csv"})
+
+    assert response.status_code == 404
+
+
+def test_a_split_with_a_negative_part_is_refused_and_changes_nothing(finance, account, payments):
+    upload(finance, account, ["2025-10-02,VIREMENT DOUBLE,-1100.00"])
+    line = account.statements.get().lines.get()
+
+    response = finance.post(
+        f"/finance/lines/{line.pk}/match/",
+        {
+            "payment": [payments[0].pk, payments[1].pk],
+            "amount": ["2000.00", "-900.00"],
+        },
+        follow=True,
+    )
+
+    assert b"positive amount" in response.content
+    assert not Match.objects.exists()

@@ -23,8 +23,10 @@ COPY billing ./billing
 COPY documents ./documents
 COPY portal ./portal
 COPY templates ./templates
+COPY locale ./locale
 COPY manage.py ./
 RUN pip install -e . \
+ && python -m avataq.dev.compilemessages \
  && DEBUG=0 python manage.py collectstatic --noinput \
  && chown -R avataq:avataq /app
 

@@ -24,6 +24,12 @@ def redis_url() -> str:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Factories hash a password per user; the production hasher costs ~0.3 s each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _documents_in_a_temporary_directory(settings, tmp_path):
     """Tests never write to .data/: local document storage goes to a temporary folder."""
     settings.STORAGES = {

@@ -7,6 +7,7 @@ embedded default; with ``DEBUG`` off each one is required, and whatever is missi
 malformed is reported by the ``avataq.E001`` system check, naming the variable.
 """
 
+import datetime as dt
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -54,18 +55,23 @@ INSTALLED_APPS = [
     "billing",
     "documents",
     "portal",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language comes from the cookie the portal sets (the student's choice), else
+    # from the browser's Accept-Language; URLs carry no language prefix.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -85,12 +91,15 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ],
         },
     },
 ]
 
 AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out account or address is refused before any password check.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -151,6 +160,14 @@ CELERY_BEAT_SCHEDULE = {
     "hourly-backup-freshness": {
         "task": "avataq.tasks.backups_freshness_task",
         "schedule": crontab(minute=30),
+    },
+    "daily-document-reminders": {
+        "task": "portal.tasks.document_reminders_send_task",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "outbox-retry": {
+        "task": "portal.tasks.outgoing_emails_retry_task",
+        "schedule": crontab(minute="*/10"),
     },
 }
 
@@ -294,6 +311,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.server": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
         "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
@@ -301,7 +319,34 @@ if LOG_FORMAT not in {"json", "text"}:
     env.error("LOG_FORMAT", "LOG_FORMAT must be json or text.")
     LOGGING["handlers"]["console"]["formatter"] = "text"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:dashboard"
+LOGOUT_REDIRECT_URL = "portal:home"
+# Password-reset links expire within hours; account-confirmation links after days.
+PASSWORD_RESET_TIMEOUT = 3 * 60 * 60
+PORTAL_CONFIRMATION_TIMEOUT = 7 * 24 * 60 * 60
+PORTAL_INVITATION_DAYS = 14
+# Where students write or call for help (shown on the contact page and in emails).
+PORTAL_CONTACT_EMAIL = env.str("PORTAL_CONTACT_EMAIL", "sponsorship@localhost")
+PORTAL_CONTACT_PHONE = env.str("PORTAL_CONTACT_PHONE", "")
+# Who hears about a refused claim (besides the Staff and Counsellors with an email).
+PORTAL_HELP_EMAILS = env.list("PORTAL_HELP_EMAILS", default=[])
+# Links in emails (sent by tasks, with no request to read the host from).
+PORTAL_BASE_URL = env.url("PORTAL_BASE_URL", schemes={"http", "https"})
+if PORTAL_BASE_URL is None:
+    if not DEBUG and env.raw("PORTAL_BASE_URL") is None:
+        env.require("PORTAL_BASE_URL", FULL_MODE_REASON)
+    PORTAL_BASE_URL = "http://127.0.0.1:8000"
+
+# Failed logins: after 10 in a row for one account, or from one address, that account
+# or address waits 15 minutes. Shared community connections are why the limit is not 3.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
+AXES_USERNAME_CALLABLE = "portal.forms.login_username"
+AXES_VERBOSE = False
 
 # django-guardian: object permissions per student (counsellors see only theirs).
 ANONYMOUS_USER_NAME = None

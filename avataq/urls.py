@@ -6,11 +6,12 @@ from avataq import views
 admin.site.site_header = "Avataq administration"
 admin.site.site_title = "Avataq"
 admin.site.index_title = "Sponsorship program"
-admin.site.site_url = None  # no public site yet
+admin.site.site_url = "/"
 
 urlpatterns = [
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
     path("finance/", include("billing.urls")),
     path("", include("documents.urls")),
+    path("", include("portal.urls")),
 ]

@@ -3,7 +3,15 @@
 import importlib
 import sys
 
-BENCHMARKS = ["seed", "documents", "backup", "billing", "reconciliation", "reconcile_page"]
+BENCHMARKS = [
+    "seed",
+    "documents",
+    "backup",
+    "billing",
+    "reconciliation",
+    "reconcile_page",
+    "portal",
+]
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or BENCHMARKS:

@@ -26,6 +26,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop as N_
+
 from avataq.money import ZERO, money
 
 SCHOOL, STUDENT = "school", "student"
@@ -108,44 +110,44 @@ def compute_lines(rates: Rates, situation: Situation) -> list[Line]:
     months = months_in_session(situation.session_start, situation.session_end)
     lines: list[Line] = []
     if situation.school_fee is None:
-        lines.append(_line("TUITION", "Tuition", 1, rates.tuition_cap, SCHOOL,
+        lines.append(_line("TUITION", N_("Tuition"), 1, rates.tuition_cap, SCHOOL,
                            "No school fee on file: the tuition cap."))  # fmt: skip
     else:
         fee = min(situation.school_fee, rates.tuition_cap)
         capped = " (capped)" if situation.school_fee > rates.tuition_cap else ""
-        lines.append(_line("TUITION", "Tuition", 1, fee, SCHOOL,
+        lines.append(_line("TUITION", N_("Tuition"), 1, fee, SCHOOL,
                            f"School fee {money(situation.school_fee)}, cap "
                            f"{money(rates.tuition_cap)}{capped}."))  # fmt: skip
     if situation.full_time:
-        lines.append(_line("BOOKS", "Books and supplies", 1, rates.books_full_time, STUDENT,
+        lines.append(_line("BOOKS", N_("Books and supplies"), 1, rates.books_full_time, STUDENT,
                            "Full-time amount, once per session."))  # fmt: skip
     else:
-        lines.append(_line("BOOKS", "Books and supplies", 1, rates.books_part_time, STUDENT,
+        lines.append(_line("BOOKS", N_("Books and supplies"), 1, rates.books_part_time, STUDENT,
                            "Part-time amount, once per session."))  # fmt: skip
     if situation.full_time and months:
         if situation.with_spouse:
-            lines.append(_line("LIVING", "Living allowance (with spouse)", months,
+            lines.append(_line("LIVING", N_("Living allowance (with spouse)"), months,
                                rates.living_with_spouse, STUDENT,
                                f"Monthly amount with a spouse × {months} months."))  # fmt: skip
         else:
-            lines.append(_line("LIVING", "Living allowance (single)", months,
+            lines.append(_line("LIVING", N_("Living allowance (single)"), months,
                                rates.living_single, STUDENT,
                                f"Monthly single amount × {months} months."))  # fmt: skip
         if situation.dependants:
             per = f"{situation.dependants} dependant(s) × {months} months."
             count = situation.dependants * months
-            lines.append(_line("DEPENDANTS", "Living allowance, dependants", count,
+            lines.append(_line("DEPENDANTS", N_("Living allowance, dependants"), count,
                                rates.living_per_dependant, STUDENT, per))  # fmt: skip
-            lines.append(_line("CHILDCARE", "Childcare", count,
+            lines.append(_line("CHILDCARE", N_("Childcare"), count,
                                rates.childcare_per_dependant, STUDENT, per))  # fmt: skip
         if situation.away_from_home and situation.off_campus:
             rule = f"Away, off campus: monthly × {months} months."
-            lines.append(_line("HOUSING", "Housing supplement", months,
+            lines.append(_line("HOUSING", N_("Housing supplement"), months,
                                rates.housing_supplement, STUDENT, rule))  # fmt: skip
     if situation.away_from_home and rates.round_trips_per_session:
         if situation.community_fare is None:
             raise ValueError(f"no return fare for {situation.community or 'the home community'}")
-        lines.append(_line("TRAVEL", "Travel", rates.round_trips_per_session,
+        lines.append(_line("TRAVEL", N_("Travel"), rates.round_trips_per_session,
                            situation.community_fare, STUDENT,
                            f"{rates.round_trips_per_session} round trip(s) × the fare from "
                            f"{situation.community or 'the home community'}."))  # fmt: skip

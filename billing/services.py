@@ -25,6 +25,7 @@ from billing.models import (
     SchoolFee,
     SchoolInvoice,
 )
+from billing.signals import payment_sent, sheet_validated
 from enrollment.checklist import checklist_outstanding
 from enrollment.models import Enrollment
 from scholarships.models import ScholarYear, Student
@@ -302,6 +303,7 @@ def sheet_validate(
     )
     sheet.status, sheet.validated_by, sheet.validated_at = Sheet.VALIDATED, by, timezone.now()
     sheet.save(update_fields=["status", "validated_by", "validated_at"])
+    sheet_validated.send(sender=ComputingSheet, sheet=sheet)
     return sheet
 
 
@@ -398,6 +400,8 @@ def payment_mark(*, payment: ScheduledPayment, status: str) -> ScheduledPayment:
         raise BillingError(f"Cannot mark a payment that is {locked.status} as {status}.")
     locked.status = status
     locked.save(update_fields=["status"])
+    if status == Payment.SENT:
+        payment_sent.send(sender=ScheduledPayment, payment=locked)
     return locked
 
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from documents.storage import document_storage
@@ -40,6 +41,11 @@ class DocumentType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def label(self, language: str | None = None) -> str:
+        """The name in ``language`` (default: the active one), English when none is set."""
+        language = language or get_language() or "en"
+        return self.name_fr if language.startswith("fr") and self.name_fr else self.name
 
 
 class S3DocumentMixin(models.Model):

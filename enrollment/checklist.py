@@ -15,6 +15,7 @@ from django.utils import timezone
 from documents.models import DocumentType
 from documents.services import document_store
 from enrollment.models import ChecklistItem, Enrollment, EnrollmentDocument, RequiredDocument
+from enrollment.signals import checklist_item_refused
 
 Item = ChecklistItem.Status
 
@@ -92,4 +93,6 @@ def checklist_item_refuse(
 ) -> ChecklistItem:
     if not reason.strip():
         raise ChecklistError("Refusing a document needs a reason the student will read.")
-    return _review(item, Item.REFUSED, by, reason.strip())
+    item = _review(item, Item.REFUSED, by, reason.strip())
+    checklist_item_refused.send(sender=ChecklistItem, item=item)
+    return item

@@ -20,7 +20,12 @@ from django.utils import timezone
 
 from enrollment.checklist import checklist_sync
 from enrollment.models import Enrollment
-from enrollment.signals import enrollment_withdrawn
+from enrollment.signals import (
+    enrollment_approved,
+    enrollment_refused,
+    enrollment_submitted,
+    enrollment_withdrawn,
+)
 from scholarships.models import Program, School, Session, Student
 
 Status = Enrollment.Status
@@ -149,22 +154,29 @@ def _transition(
 def enrollment_submit(*, enrollment: Enrollment, by: AbstractBaseUser | None) -> Enrollment:
     enrollment = _transition(enrollment, "submit", by, submitted_at=timezone.now())
     checklist_sync(enrollment=enrollment)
+    enrollment_submitted.send(sender=Enrollment, enrollment=enrollment)
     return enrollment
 
 
 @transaction.atomic
 def enrollment_approve(*, enrollment: Enrollment, by: AbstractBaseUser) -> Enrollment:
-    return _transition(enrollment, "approve", by, decided_by=by, decided_at=timezone.now())
+    enrollment = _transition(
+        enrollment, "approve", by, decided_by=by, decided_at=timezone.now()
+    )
+    enrollment_approved.send(sender=Enrollment, enrollment=enrollment)
+    return enrollment
 
 
 @transaction.atomic
 def enrollment_refuse(*, enrollment: Enrollment, by: AbstractBaseUser, reason: str) -> Enrollment:
     if not reason.strip():
         raise TransitionError("Refusing an enrollment needs a reason.")
-    return _transition(
+    enrollment = _transition(
         enrollment, "refuse", by, decided_by=by, decided_at=timezone.now(),
         status_reason=reason.strip(),
     )  # fmt: skip
+    enrollment_refused.send(sender=Enrollment, enrollment=enrollment)
+    return enrollment
 
 
 @transaction.atomic

@@ -1,6 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalConfig(AppConfig):
     name = "portal"
-    verbose_name = "Portal"
+    verbose_name = _("Student portal")
+
+    def ready(self) -> None:
+        from portal import receivers
+
+        receivers.connect()

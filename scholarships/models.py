@@ -88,6 +88,10 @@ class Student(models.Model):
         verbose_name=_("counsellor"),
         limit_choices_to={"is_staff": True},
     )
+    language = models.CharField(
+        _("language"), max_length=2, choices=settings.LANGUAGES, default="en",
+        help_text=_("The language of the portal and of every email and PDF the student gets."),
+    )  # fmt: skip
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -37,7 +37,11 @@ def main() -> int:
             manage("seed_demo", "--students", DEMO_STUDENTS, env=env)
             marker.write_text("seed_demo has run; delete this file to run it again.\n")
         manage("demo_logins", env=env)
-        print("Serving on http://127.0.0.1:8000 (admin: /admin/). Ctrl-C stops.", flush=True)
+        manage("demo_student_login", env=env)
+        print(
+            "Serving on http://127.0.0.1:8000 (student portal: /, admin: /admin/). Ctrl-C stops.",
+            flush=True,
+        )
         child = subprocess.Popen(
             [sys.executable, str(BASE_DIR / "manage.py"), "runserver", "127.0.0.1:8000"], env=env
         )

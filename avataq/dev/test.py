@@ -54,6 +54,7 @@ def production_environment(database_url: str) -> dict[str, str]:
         "AWS_STORAGE_BUCKET_NAME": "avataq-documents",
         "AWS_S3_REGION_NAME": "ca-central-1",
         "EMAIL_URL": "smtp+tls://mail.example.org:587",
+        "PORTAL_BASE_URL": "https://avataq.example.org",
     }
 
 

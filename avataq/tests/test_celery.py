@@ -2,6 +2,7 @@
 
 import time
 
+import kombu.pools
 import pytest
 from celery.contrib.testing.worker import start_worker
 
@@ -11,14 +12,25 @@ from avataq.models import BackupRecord
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def forget_connections() -> None:
+    # An eager .delay() earlier in the run opened a producer pool on the default broker
+    # URL. kombu keeps its pools in a global registry keyed by URL, so closing one is not
+    # enough (the next acquire would find it closed): reset() closes and forgets them.
+    kombu.pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def celery_on_redis(redis_url):
     previous = {k: app.conf[k] for k in ("broker_url", "task_always_eager", "result_backend")}
     app.conf.update(broker_url=redis_url, task_always_eager=False, result_backend=None)
+    forget_connections()
     with app.connection_for_write() as connection:
         connection.default_channel.queue_purge(app.conf.task_default_queue)
     yield app
     app.conf.update(previous)
+    forget_connections()
 
 
 def test_a_worker_on_redis_runs_the_backup_task(celery_on_redis, backup_s3):

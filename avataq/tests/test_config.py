@@ -24,6 +24,7 @@ def full_mode_environment() -> dict[str, str]:
         AWS_STORAGE_BUCKET_NAME="avataq-documents",
         AWS_S3_REGION_NAME="ca-central-1",
         EMAIL_URL="smtp+tls://mail.example.org:587",
+        PORTAL_BASE_URL="https://avataq.example.org",
     )
     return env
 
@@ -55,6 +56,7 @@ def test_a_complete_production_configuration_passes_the_deploy_check():
         "CELERY_BROKER_URL",
         "AWS_STORAGE_BUCKET_NAME",
         "EMAIL_URL",
+        "PORTAL_BASE_URL",
     ],
 )
 def test_check_fails_naming_a_missing_setting_in_full_mode(name):

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from avataq.money import format_money
 from avataq.tests.factories import StaffUserFactory
 from billing import services
 from billing.models import ComputingSheet, Recovery, ScheduledPayment
@@ -226,7 +227,7 @@ def test_the_pdf_shows_the_student_the_totals_and_every_line(enrollment):
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "Annie Qumaluk" in text and "12345" in text
     for line in sheet.lines.all():
-        assert line.label in text and str(line.amount) in text
-    assert str(sheet.total) in text and str(sheet.school_total) in text
+        assert line.label in text and format_money(line.amount) in text
+    assert format_money(sheet.total) in text and format_money(sheet.school_total) in text
     assert "Program requires a laptop" in text
     assert "half of its days" in text

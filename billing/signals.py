@@ -1,0 +1,11 @@
+"""Signals other apps (the portal's mail) listen to, so billing needs to know none of them.
+
+Each is sent inside the step's transaction; a listener that talks to the outside world
+acts after the commit."""
+
+from django.dispatch import Signal
+
+# With ``sheet``: a computing sheet was validated.
+sheet_validated = Signal()
+# With ``payment``: a scheduled payment was marked as sent.
+payment_sent = Signal()

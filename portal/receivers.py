@@ -1,0 +1,157 @@
+"""Emails to students when their file moves: the enrollment and billing apps send
+signals (they know nothing of the portal), these receivers queue the emails. Each email
+is rendered now and sent after the commit, so a step that rolls back sends nothing."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import formats, translation
+
+from avataq.money import ZERO, format_money
+from billing.models import ComputingSheet, ComputingSheetLine, ScheduledPayment
+from enrollment.models import ChecklistItem, Enrollment
+from portal.mail import MailError
+from portal.services.mail import absolute_url, mail_queue
+from scholarships.models import Student
+
+log = logging.getLogger(__name__)
+
+
+def student_address(student: Student) -> str:
+    """Where a student's emails go: the portal account's email, else the record's."""
+    if student.user_id and student.user.email:
+        return student.user.email
+    return student.email
+
+
+def _queue(code: str, student: Student, context: dict[str, object]) -> None:
+    to = student_address(student)
+    if not to:
+        return  # no address on file: staff see the student has none
+    try:
+        mail_queue(
+            code=code,
+            to=to,
+            language=student.language,
+            context={"first_name": student.first_name, **context},
+            student=student,
+        )
+    except MailError:
+        # A missing template must not undo the step itself (an approval, a payment):
+        # the step stands, ops hear of the email that could not be made.
+        log.exception("email %s to student %s could not be queued", code, student.pk)
+
+
+def _enrollment_context(enrollment: Enrollment) -> dict[str, object]:
+    enrollment = Enrollment.objects.select_related(
+        "student__user", "session__scholar_year", "school", "program"
+    ).get(pk=enrollment.pk)
+    return {
+        "enrollment": enrollment,
+        "session": enrollment.session.code,
+        "school": enrollment.school.name,
+        "program": enrollment.program.name,
+    }
+
+
+def on_enrollment_submitted(sender: Any, enrollment: Enrollment, **kwargs: Any) -> None:
+    ctx = _enrollment_context(enrollment)
+    student = ctx.pop("enrollment").student
+    _queue("application_received", student, {**ctx, "portal_url": absolute_url("/my/enrollments/")})
+
+
+def on_enrollment_approved(sender: Any, enrollment: Enrollment, **kwargs: Any) -> None:
+    ctx = _enrollment_context(enrollment)
+    student = ctx.pop("enrollment").student
+    _queue("enrollment_approved", student, {**ctx, "portal_url": absolute_url("/my/")})
+
+
+def on_enrollment_refused(sender: Any, enrollment: Enrollment, **kwargs: Any) -> None:
+    ctx = _enrollment_context(enrollment)
+    enrollment = ctx.pop("enrollment")
+    _queue(
+        "enrollment_refused",
+        enrollment.student,
+        {**ctx, "reason": enrollment.status_reason, "contact_email": settings.PORTAL_CONTACT_EMAIL},
+    )
+
+
+def on_checklist_item_refused(sender: Any, item: ChecklistItem, **kwargs: Any) -> None:
+    item = ChecklistItem.objects.select_related(
+        "document_type", "enrollment__session", "enrollment__student__user"
+    ).get(pk=item.pk)
+    student = item.enrollment.student
+    document = item.document_type.label(student.language)
+    _queue(
+        "document_refused",
+        student,
+        {
+            "document": document,
+            "session": item.enrollment.session.code,
+            "reason": item.reason,
+            "documents_url": absolute_url(reverse("portal:documents")),
+        },
+    )
+
+
+def on_sheet_validated(sender: Any, sheet: ComputingSheet, **kwargs: Any) -> None:
+    sheet = ComputingSheet.objects.select_related(
+        "enrollment__session", "enrollment__student__user"
+    ).get(pk=sheet.pk)
+    totals = dict(
+        sheet.lines.values("payee").annotate(total=Sum("amount")).values_list("payee", "total")
+    )
+    student = sheet.enrollment.student
+    Payee = ComputingSheetLine.Payee
+    _queue(
+        "sheet_validated",
+        student,
+        {
+            "session": sheet.enrollment.session.code,
+            "student_total": format_money(totals.get(Payee.STUDENT) or ZERO, student.language),
+            "school_total": format_money(totals.get(Payee.SCHOOL) or ZERO, student.language),
+            "sheets_url": absolute_url(reverse("portal:sheets")),
+        },
+    )
+
+
+def on_payment_sent(sender: Any, payment: ScheduledPayment, **kwargs: Any) -> None:
+    if payment.payee != ComputingSheetLine.Payee.STUDENT:
+        return  # the school hears from finance, not from the portal
+    payment = ScheduledPayment.objects.select_related("enrollment__student__user").get(
+        pk=payment.pk
+    )
+    student = payment.enrollment.student
+    with translation.override(student.language):
+        period = formats.date_format(payment.period, "YEAR_MONTH_FORMAT")
+    _queue(
+        "payment_sent",
+        student,
+        {
+            "amount": format_money(payment.amount, student.language),
+            "period": period,
+            "reference": payment.reference,
+            "payments_url": absolute_url(reverse("portal:payments")),
+        },
+    )
+
+
+def connect() -> None:
+    from billing import signals as billing_signals
+    from enrollment import signals as enrollment_signals
+
+    pairs = [
+        (enrollment_signals.enrollment_submitted, on_enrollment_submitted, Enrollment),
+        (enrollment_signals.enrollment_approved, on_enrollment_approved, Enrollment),
+        (enrollment_signals.enrollment_refused, on_enrollment_refused, Enrollment),
+        (enrollment_signals.checklist_item_refused, on_checklist_item_refused, ChecklistItem),
+        (billing_signals.sheet_validated, on_sheet_validated, ComputingSheet),
+        (billing_signals.payment_sent, on_payment_sent, ScheduledPayment),
+    ]
+    for signal, receiver, sender in pairs:
+        signal.connect(receiver, sender=sender, dispatch_uid=f"portal.{receiver.__name__}")

@@ -1,0 +1,1 @@
+"""Every write the portal makes: accounts, applications and documents, and mail."""

@@ -1,0 +1,292 @@
+"""Portal accounts: signup, email confirmation, claiming a student record, invitations
+and the language a student reads in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.models import Account, ClaimAttempt, Invitation
+from portal.services.mail import absolute_url, mail_queue
+from scholarships.models import Student
+
+User = get_user_model()
+CONFIRM_SALT = "portal.account.confirm"
+CLAIM_ATTEMPTS_PER_DAY = 5
+LANGUAGES = {code for code, _ in settings.LANGUAGES}
+
+
+class AccountError(Exception):
+    """A request about an account that cannot be carried out; the message says why."""
+
+
+def normalize_email(email: str) -> str:
+    """Emails are unique without regard to case: the account keeps the address as typed,
+    the username is this lower-cased form."""
+    return email.strip().lower()
+
+
+def email_taken(email: str) -> bool:
+    normalized = normalize_email(email)
+    return (
+        Account.objects.filter(email__iexact=normalized).exists()
+        or User.objects.filter(username=normalized).exists()
+    )
+
+
+def _language(language: str) -> str:
+    return language if language in LANGUAGES else settings.LANGUAGE_CODE
+
+
+def confirmation_token(account: Account) -> str:
+    return signing.dumps({"a": account.pk, "e": normalize_email(account.email)}, salt=CONFIRM_SALT)
+
+
+def _send_confirmation(account: Account) -> None:
+    url = absolute_url(reverse("portal:confirm", args=[confirmation_token(account)]))
+    mail_queue(
+        code="account_confirmation",
+        to=account.email,
+        language=account.language,
+        context={"confirm_url": url, "days": settings.PORTAL_CONFIRMATION_TIMEOUT // 86400},
+    )
+
+
+@transaction.atomic
+def account_signup(*, email: str, password: str, language: str) -> Account:
+    """A new, unconfirmed account; the confirmation email is queued."""
+    email = email.strip()
+    if email_taken(email):
+        raise AccountError(_("An account already uses this email. Sign in, or reset the password."))
+    user = User(username=normalize_email(email), email=email)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise AccountError(" ".join(exc.messages)) from None
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+            account = Account.objects.create(user=user, email=email, language=_language(language))
+    except IntegrityError:
+        # Someone signed up with the same address a moment earlier.
+        raise AccountError(
+            _("An account already uses this email. Sign in, or reset the password.")
+        ) from None
+    _send_confirmation(account)
+    return account
+
+
+@transaction.atomic
+def account_confirm(*, token: str) -> Account:
+    """Confirm the email a token was made for (valid ``PORTAL_CONFIRMATION_TIMEOUT``);
+    confirming twice is harmless."""
+    try:
+        payload = signing.loads(
+            token, salt=CONFIRM_SALT, max_age=settings.PORTAL_CONFIRMATION_TIMEOUT
+        )
+    except signing.SignatureExpired:
+        raise AccountError(_("This confirmation link has expired. Ask for a new one.")) from None
+    except signing.BadSignature:
+        raise AccountError(_("This confirmation link is not valid.")) from None
+    account = Account.objects.select_for_update().filter(pk=payload.get("a")).first()
+    if account is None or normalize_email(account.email) != payload.get("e"):
+        raise AccountError(_("This confirmation link is not valid."))
+    if account.confirmed_at is None:
+        account.confirmed_at = timezone.now()
+        account.save(update_fields=["confirmed_at"])
+    return account
+
+
+@transaction.atomic
+def confirmation_resend(*, email: str) -> bool:
+    """Queue a new confirmation link when ``email`` belongs to an unconfirmed account;
+    says whether one was sent (the page answers the same either way)."""
+    account = Account.objects.filter(
+        email__iexact=normalize_email(email), confirmed_at__isnull=True
+    ).first()
+    if account is None:
+        return False
+    _send_confirmation(account)
+    return True
+
+
+def _notify_staff_of_refused_claim(account: Account, attempt: ClaimAttempt, refused: int) -> None:
+    staff = Group.objects.filter(name__in=["Staff", "Counsellors"]).values("user")
+    addresses = set(settings.PORTAL_HELP_EMAILS) | set(
+        User.objects.filter(pk__in=staff, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    context = {
+        "email": account.email,
+        "status_no": attempt.status_no,
+        "date_of_birth": attempt.date_of_birth.isoformat(),
+        "attempts": refused,
+        "admin_url": absolute_url(reverse("admin:portal_claimattempt_changelist")),
+    }
+    for address in sorted(addresses):
+        mail_queue(code="claim_refused", to=address, language="en", context=context)
+
+
+@transaction.atomic
+def student_claim(
+    *, account: Account, status_no: str, date_of_birth: dt.date, ip_address: str | None = None
+) -> Student | None:
+    """Link ``account`` to the unclaimed student record with this status number and date
+    of birth. ``None`` when there is none — no match, or already claimed, or too many
+    tries today: the caller shows one neutral message for all, and staff are told."""
+    if not account.is_confirmed:
+        raise AccountError(_("Confirm your email before claiming your student record."))
+    if Student.objects.filter(user=account.user).exists():
+        raise AccountError(_("This account is already linked to a student record."))
+    since = timezone.now() - dt.timedelta(days=1)
+    refused_today = ClaimAttempt.objects.filter(
+        account=account, succeeded=False, created_at__gte=since
+    ).count()
+    student = None
+    if refused_today < CLAIM_ATTEMPTS_PER_DAY:
+        student = (
+            Student.objects.select_for_update()
+            .filter(
+                status_no=status_no.strip(),
+                date_of_birth=date_of_birth,
+                user__isnull=True,
+                is_active=True,
+            )
+            .first()
+        )
+    attempt = ClaimAttempt.objects.create(
+        account=account,
+        status_no=status_no.strip()[:20],
+        date_of_birth=date_of_birth,
+        student=student,
+        succeeded=student is not None,
+        ip_address=ip_address,
+    )
+    if student is None:
+        if refused_today < CLAIM_ATTEMPTS_PER_DAY:  # past the limit, staff already know
+            _notify_staff_of_refused_claim(account, attempt, refused_today + 1)
+        return None
+    student.user = account.user
+    student.language = account.language
+    if not student.email:
+        student.email = account.email
+    student._history_user = account.user
+    student.save(update_fields=["user", "language", "email", "updated_at"])
+    return student
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def invitation_create(
+    *, student: Student, email: str, by: AbstractBaseUser
+) -> tuple[Invitation, str]:
+    """A one-time link for ``student`` (valid ``PORTAL_INVITATION_DAYS``), emailed to
+    ``email``; returns the invitation and the link."""
+    student = Student.objects.select_for_update().get(pk=student.pk)
+    if student.user_id is not None:
+        raise AccountError(_("%(student)s already has a portal account.") % {"student": student})
+    email = email.strip()
+    if email_taken(email):
+        raise AccountError(_("An account already uses %(email)s.") % {"email": email})
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        student=student,
+        email=email,
+        token_hash=_token_hash(token),
+        created_by=by,
+        expires_at=timezone.now() + dt.timedelta(days=settings.PORTAL_INVITATION_DAYS),
+    )
+    invitation.full_clean()
+    invitation.save()
+    url = absolute_url(reverse("portal:invitation", args=[token]))
+    mail_queue(
+        code="account_invitation",
+        to=email,
+        language=student.language,
+        context={
+            "first_name": student.first_name,
+            "invite_url": url,
+            "days": settings.PORTAL_INVITATION_DAYS,
+        },
+        student=student,
+    )
+    return invitation, url
+
+
+def invitation_for(token: str) -> Invitation | None:
+    """The usable invitation for ``token``: not used, not expired, student unclaimed."""
+    return (
+        Invitation.objects.select_related("student")
+        .filter(
+            token_hash=_token_hash(token),
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            student__user__isnull=True,
+        )
+        .first()
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str) -> Account:
+    """Create the invited student's account (confirmed: the link proved the email) and
+    link the record; the link cannot be used again."""
+    invitation = invitation_for(token)
+    if invitation is None:
+        raise AccountError(
+            _("This invitation link is not valid any more. Ask staff for a new one.")
+        )
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.used_at is not None:
+        raise AccountError(
+            _("This invitation link is not valid any more. Ask staff for a new one.")
+        )
+    student = Student.objects.select_for_update().get(pk=invitation.student_id)
+    if email_taken(invitation.email):
+        raise AccountError(_("An account already uses this email. Sign in, or reset the password."))
+    user = User(username=normalize_email(invitation.email), email=invitation.email)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise AccountError(" ".join(exc.messages)) from None
+    user.set_password(password)
+    user.save()
+    now = timezone.now()
+    account = Account.objects.create(
+        user=user, email=invitation.email, language=student.language, confirmed_at=now
+    )
+    student.user = user
+    if not student.email:
+        student.email = invitation.email
+    student._history_user = user
+    student.save(update_fields=["user", "email", "updated_at"])
+    invitation.used_at = now
+    invitation.save(update_fields=["used_at"])
+    return account
+
+
+@transaction.atomic
+def language_set(*, user: AbstractBaseUser, language: str) -> str:
+    """Remember the language on the student record (and the account, before a claim)."""
+    if language not in LANGUAGES:
+        raise AccountError(_("Unknown language %(code)r.") % {"code": language})
+    Student.objects.filter(user=user).update(language=language, updated_at=timezone.now())
+    Account.objects.filter(user=user).update(language=language)
+    return language

@@ -1,0 +1,134 @@
+"""Queueing, sending and retrying email: every message goes through the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.utils import timezone
+
+from portal import mail
+from portal.models import MailTemplate, OutgoingEmail
+from scholarships.models import Student
+
+log = logging.getLogger(__name__)
+Status = OutgoingEmail.Status
+SWEEP_GRACE = dt.timedelta(minutes=10)
+
+
+def absolute_url(path: str) -> str:
+    """A link for an email: ``PORTAL_BASE_URL`` plus ``path`` (no request in a task)."""
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def _template(code: str, language: str) -> MailTemplate:
+    found = {t.language: t for t in MailTemplate.objects.filter(code=code)}
+    template = found.get(language) or found.get("en")
+    if template is None:
+        raise mail.MailError(f"no mail template {code!r} in {language!r} or English")
+    return template
+
+
+@transaction.atomic
+def mail_queue(
+    *,
+    code: str,
+    to: str,
+    language: str,
+    context: dict[str, object],
+    student: Student | None = None,
+) -> OutgoingEmail:
+    """Render ``code`` in ``language`` (English when that language has no template) and
+    queue it; it is sent once the surrounding transaction commits."""
+    template = _template(code, language)
+    rendered = mail.render(subject=template.subject, body=template.body, context=context)
+    email = OutgoingEmail.objects.create(
+        to=to,
+        template_code=code,
+        language=template.language,
+        subject=rendered.subject[:300],
+        body=rendered.body,
+        student=student,
+        # The task queued below sends it now; the sweep retries it only if that was lost.
+        next_attempt_at=timezone.now() + SWEEP_GRACE,
+    )
+    from portal.tasks import outgoing_email_send_task
+
+    transaction.on_commit(lambda: outgoing_email_send_task.delay(email.pk))
+    return email
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    # 5 min, 20 min, 45 min, 80 min: a mail server that is down for an hour loses nothing.
+    return dt.timedelta(minutes=5 * attempts * attempts)
+
+
+def outgoing_email_send(*, email_id: int) -> OutgoingEmail:
+    """Send one queued email. The row is locked while it is sent, so two workers never
+    send it twice; a failure is recorded (attempts, error, next try) and never raised."""
+    with transaction.atomic():
+        email = (
+            OutgoingEmail.objects.select_for_update(skip_locked=True).filter(pk=email_id).first()
+        )
+        if email is None or email.status != Status.QUEUED:
+            return email or OutgoingEmail.objects.get(pk=email_id)
+        email.attempts += 1
+        try:
+            message = EmailMessage(
+                subject=email.subject,
+                body=email.body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[email.to],
+                connection=get_connection(fail_silently=False, timeout=20),
+            )
+            message.send()
+        except Exception as exc:  # any failure of the mail server is retried
+            email.error = f"{type(exc).__name__}: {exc}"[:2000]
+            if email.attempts >= OutgoingEmail.MAX_ATTEMPTS:
+                email.status, email.next_attempt_at = Status.FAILED, None
+                log.error("email %s to %s failed for good: %s", email.pk, email.to, email.error)
+            else:
+                email.next_attempt_at = timezone.now() + _backoff(email.attempts)
+                log.warning(
+                    "email %s to %s failed, will retry: %s", email.pk, email.to, email.error
+                )
+        else:
+            email.status, email.sent_at, email.error = Status.SENT, timezone.now(), ""
+            email.next_attempt_at = None
+        email.save(update_fields=["attempts", "status", "sent_at", "error", "next_attempt_at"])
+        return email
+
+
+def outgoing_emails_retry(*, now: dt.datetime | None = None, limit: int = 200) -> int:
+    """Send again every queued email whose next attempt is due; returns how many were
+    tried. Also picks up an email whose first send never ran (a lost task)."""
+    now = now or timezone.now()
+    due = list(
+        OutgoingEmail.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for email_id in due:
+        outgoing_email_send(email_id=email_id)
+    return len(due)
+
+
+@transaction.atomic
+def mail_template_save(*, template: MailTemplate) -> MailTemplate:
+    """Save a template staff edited; one that does not render is refused (the admin form
+    shows the same check's messages before this is reached)."""
+    template.full_clean()
+    template.save()
+    return template
+
+
+def outgoing_email_resend(*, email: OutgoingEmail) -> OutgoingEmail:
+    """Staff's 'send again': a failed email gets a fresh set of attempts, and is sent now."""
+    with transaction.atomic():
+        OutgoingEmail.objects.filter(pk=email.pk, status=Status.FAILED).update(
+            status=Status.QUEUED, attempts=0, next_attempt_at=timezone.now()
+        )
+    return outgoing_email_send(email_id=email.pk)

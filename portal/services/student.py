@@ -1,0 +1,59 @@
+"""What a student does in the portal: apply for a session, send a document."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from enrollment.checklist import enrollment_document_add
+from enrollment.models import ChecklistItem, Enrollment, EnrollmentDocument
+from enrollment.services import enrollment_create, enrollment_submit
+from scholarships.models import Program, School, Session, Student
+
+# A document can still be sent (or sent again) for items in these states.
+UPLOADABLE = (ChecklistItem.Status.MISSING, ChecklistItem.Status.REFUSED,
+              ChecklistItem.Status.RECEIVED)  # fmt: skip
+
+
+class PortalError(Exception):
+    """A student's request that cannot be carried out; the message says why."""
+
+
+@transaction.atomic
+def application_submit(
+    *,
+    student: Student,
+    session: Session,
+    school: School,
+    program: Program,
+    load: str,
+    residence: str,
+    credits: Decimal = Decimal("0"),
+    by: AbstractBaseUser,
+) -> Enrollment:
+    """The student's application: a new enrollment, submitted at once (the checklist of
+    documents follows), through the enrollment workflow."""
+    enrollment = enrollment_create(
+        student=student, session=session, school=school, program=program, load=load,
+        residence=residence, credits=credits, by=by,
+    )  # fmt: skip
+    return enrollment_submit(enrollment=enrollment, by=by)
+
+
+@transaction.atomic
+def checklist_document_upload(
+    *, item: ChecklistItem, upload: UploadedFile, by: AbstractBaseUser
+) -> EnrollmentDocument:
+    """A student's document for one checklist item: stored with every rule of the
+    documents app (type sniffing, size, key), and the item becomes received."""
+    item = ChecklistItem.objects.select_related("enrollment").get(pk=item.pk)
+    if item.status not in UPLOADABLE:
+        raise PortalError(_("%(type)s is already accepted.") % {"type": item.document_type})
+    if not item.enrollment.is_live:
+        raise PortalError(_("This enrollment is closed: it takes no more documents."))
+    document = EnrollmentDocument(enrollment=item.enrollment, document_type=item.document_type)
+    return enrollment_document_add(document=document, upload=upload, by=by)

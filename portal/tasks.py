@@ -1,0 +1,27 @@
+"""Celery tasks of the portal: thin wrappers over services, idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(ignore_result=True)
+def outgoing_email_send_task(email_id: int) -> None:
+    """Send one queued email (a failure is recorded on the row and retried by the sweep)."""
+    from portal.services.mail import outgoing_email_send
+
+    outgoing_email_send(email_id=email_id)
+
+
+@shared_task(ignore_result=True)
+def outgoing_emails_retry_task() -> int:
+    from portal.services.mail import outgoing_emails_retry
+
+    return outgoing_emails_retry()
+
+
+@shared_task(ignore_result=True)
+def document_reminders_send_task() -> int:
+    from portal.services.reminders import document_reminders_send
+
+    return document_reminders_send()

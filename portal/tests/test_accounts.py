@@ -1,0 +1,196 @@
+"""Signup, confirmation, claiming a student record, invitations (the services)."""
+
+import datetime as dt
+import time
+
+import pytest
+from django.core import mail, signing
+
+from avataq.tests.factories import StaffUserFactory
+from portal.models import Account, ClaimAttempt, OutgoingEmail
+from portal.services import accounts
+from portal.tests.factories import PASSWORD, AccountFactory
+from scholarships.tests.factories import StudentFactory
+
+pytestmark = pytest.mark.django_db
+DOB = dt.date(2004, 3, 14)
+
+
+def confirm_link_token(email: OutgoingEmail) -> str:
+    return email.body.split("/account/confirm/")[1].split("/")[0]
+
+
+def test_signup_creates_an_unconfirmed_account_and_queues_its_confirmation_email():
+    account = accounts.account_signup(email="Annie@Example.org", password=PASSWORD, language="fr")
+
+    assert account.confirmed_at is None
+    assert account.user.username == "annie@example.org"
+    assert account.user.check_password(PASSWORD)
+    sent = OutgoingEmail.objects.get(template_code="account_confirmation")
+    assert sent.to == "Annie@Example.org" and sent.language == "fr"
+    assert "/account/confirm/" in sent.body
+
+
+def test_emails_are_unique_without_regard_to_case():
+    accounts.account_signup(email="annie@example.org", password=PASSWORD, language="en")
+
+    with pytest.raises(accounts.AccountError, match="already uses this email"):
+        accounts.account_signup(email="ANNIE@example.ORG", password=PASSWORD, language="en")
+    assert Account.objects.count() == 1
+
+
+def test_a_weak_password_is_refused_by_the_password_rules():
+    with pytest.raises(accounts.AccountError, match=r"too common|too short"):
+        accounts.account_signup(email="annie@example.org", password="password", language="en")
+    assert not Account.objects.exists()
+
+
+def test_the_confirmation_link_confirms_the_account():
+    account = accounts.account_signup(email="annie@example.org", password=PASSWORD, language="en")
+
+    accounts.account_confirm(token=confirm_link_token(OutgoingEmail.objects.get()))
+
+    account.refresh_from_db()
+    assert account.is_confirmed
+
+
+def test_a_confirmation_link_expires_after_seven_days(monkeypatch):
+    account = AccountFactory(confirmed_at=None)
+    eight_days_ago = time.time() - 8 * 24 * 3600
+    monkeypatch.setattr(signing.time, "time", lambda: eight_days_ago)
+    token = accounts.confirmation_token(account)
+    monkeypatch.undo()
+
+    with pytest.raises(accounts.AccountError, match="expired"):
+        accounts.account_confirm(token=token)
+    account.refresh_from_db()
+    assert not account.is_confirmed
+
+
+def test_a_tampered_confirmation_link_is_refused():
+    account = AccountFactory(confirmed_at=None)
+
+    with pytest.raises(accounts.AccountError, match="not valid"):
+        accounts.account_confirm(token=accounts.confirmation_token(account) + "x")
+
+
+def test_a_new_confirmation_email_can_be_asked_for():
+    AccountFactory(user__username="annie@example.org", confirmed_at=None)
+
+    assert accounts.confirmation_resend(email="ANNIE@example.org") is True
+    assert accounts.confirmation_resend(email="nobody@example.org") is False
+    assert OutgoingEmail.objects.filter(template_code="account_confirmation").count() == 1
+
+
+def test_a_matching_claim_links_the_record_and_keeps_the_language():
+    account = AccountFactory(language="fr")
+    student = StudentFactory(status_no="12345", date_of_birth=DOB, email="")
+
+    claimed = accounts.student_claim(account=account, status_no=" 12345 ", date_of_birth=DOB)
+
+    assert claimed == student
+    student.refresh_from_db()
+    assert student.user == account.user
+    assert student.language == "fr"
+    assert student.email == account.email
+    assert ClaimAttempt.objects.get().succeeded
+
+
+@pytest.mark.parametrize(
+    "status_no, dob",
+    [("12345", dt.date(2004, 3, 15)), ("99999", DOB)],
+    ids=["wrong date of birth", "unknown status number"],
+)
+def test_a_claim_that_does_not_match_is_refused_and_staff_are_told(status_no, dob):
+    StaffUserFactory(group="Counsellors", email="counsellor@example.org")
+    StudentFactory(status_no="12345", date_of_birth=DOB)
+    account = AccountFactory()
+
+    assert accounts.student_claim(account=account, status_no=status_no, date_of_birth=dob) is None
+
+    assert not ClaimAttempt.objects.get().succeeded
+    told = OutgoingEmail.objects.get(template_code="claim_refused")
+    assert told.to == "counsellor@example.org"
+    assert account.email in told.body and status_no in told.body
+
+
+def test_a_record_already_claimed_is_refused_like_a_mismatch():
+    StaffUserFactory(group="Staff", email="staff@example.org")
+    owner = AccountFactory()
+    student = StudentFactory(status_no="12345", date_of_birth=DOB, user=owner.user)
+    account = AccountFactory()
+
+    assert accounts.student_claim(account=account, status_no="12345", date_of_birth=DOB) is None
+    student.refresh_from_db()
+    assert student.user == owner.user
+    assert OutgoingEmail.objects.get(template_code="claim_refused").to == "staff@example.org"
+    assert not ClaimAttempt.objects.get(account=account).succeeded
+
+
+def test_an_unconfirmed_account_cannot_claim():
+    StudentFactory(status_no="12345", date_of_birth=DOB)
+
+    with pytest.raises(accounts.AccountError, match="Confirm your email"):
+        accounts.student_claim(
+            account=AccountFactory(confirmed_at=None), status_no="12345", date_of_birth=DOB
+        )
+    assert not ClaimAttempt.objects.exists()
+
+
+def test_claims_stop_matching_after_five_refusals_a_day():
+    student = StudentFactory(status_no="12345", date_of_birth=DOB)
+    account = AccountFactory()
+    for day in range(1, 6):
+        accounts.student_claim(
+            account=account, status_no="12345", date_of_birth=DOB.replace(day=day)
+        )
+
+    # The right answer, sixth try: still refused, so a date of birth cannot be guessed.
+    assert accounts.student_claim(account=account, status_no="12345", date_of_birth=DOB) is None
+    student.refresh_from_db()
+    assert student.user is None
+
+
+def test_staff_invite_a_student_with_a_one_time_link():
+    staff = StaffUserFactory(group="Staff")
+    student = StudentFactory(language="fr")
+
+    _invitation, url = accounts.invitation_create(
+        student=student, email="annie@example.org", by=staff
+    )
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    account = accounts.invitation_accept(token=token, password=PASSWORD)
+
+    student.refresh_from_db()
+    assert student.user == account.user and account.is_confirmed
+    assert OutgoingEmail.objects.get(template_code="account_invitation").language == "fr"
+    with pytest.raises(accounts.AccountError, match="not valid any more"):
+        accounts.invitation_accept(token=token, password=PASSWORD)
+
+
+def test_an_invitation_is_refused_for_a_student_who_has_an_account():
+    student = StudentFactory(user=AccountFactory().user)
+
+    with pytest.raises(accounts.AccountError, match="already has a portal account"):
+        accounts.invitation_create(
+            student=student, email="x@example.org", by=StaffUserFactory(group="Staff")
+        )
+
+
+def test_the_language_is_remembered_on_the_student_record():
+    account = AccountFactory()
+    student = StudentFactory(user=account.user, language="en")
+
+    accounts.language_set(user=account.user, language="fr")
+
+    student.refresh_from_db()
+    assert student.language == "fr"
+    with pytest.raises(accounts.AccountError):
+        accounts.language_set(user=account.user, language="de")
+
+
+def test_no_email_leaves_before_the_transaction_commits(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        accounts.account_signup(email="annie@example.org", password=PASSWORD, language="en")
+
+    assert mail.outbox == [] and len(callbacks) == 1

@@ -1,0 +1,65 @@
+"""The portal's admin screens keep a fixed number of queries as rows grow."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from avataq.tests.factories import StaffUserFactory
+from portal.models import ClaimAttempt, Invitation, OutgoingEmail
+from portal.tests.factories import AccountFactory, portal_student
+from scholarships.tests.factories import StudentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    return client
+
+
+def queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def add_rows(count: int) -> None:
+    staff = StaffUserFactory()
+    for _ in range(count):
+        student = portal_student()
+        account = student.user.portal_account
+        OutgoingEmail.objects.create(
+            to=account.email, template_code="payment_sent", language="en",
+            subject="s", body="b", student=student,
+        )  # fmt: skip
+        ClaimAttempt.objects.create(
+            account=AccountFactory(), status_no="1", date_of_birth=dt.date(2000, 1, 1),
+            student=student,
+        )  # fmt: skip
+        Invitation.objects.create(
+            student=StudentFactory(), email=f"i{student.pk}@example.org",
+            token_hash=f"{student.pk:064d}", created_by=staff,
+            expires_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/portal/outgoingemail/",
+        "/admin/portal/claimattempt/",
+        "/admin/portal/account/",
+        "/admin/portal/invitation/",
+        "/admin/portal/mailtemplate/",
+    ],
+)
+def test_portal_changelists_do_not_grow_with_rows(admin_client, url):
+    add_rows(2)
+    small = queries(admin_client, url)
+
+    add_rows(10)
+
+    assert queries(admin_client, url) == small

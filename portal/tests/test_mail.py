@@ -1,0 +1,279 @@
+"""Mail templates, the outbox and its retries, and the emails the workflow sends."""
+
+import datetime as dt
+import socket
+
+import pytest
+from django.core import mail as django_mail
+from django.urls import reverse
+from django.utils import timezone
+
+from avataq.tests.factories import StaffUserFactory
+from billing import services as billing
+from billing.models import ScheduledPayment
+from billing.tests.factories_payments import validated_living_payments
+from documents.models import DocumentType
+from enrollment import checklist
+from enrollment import services as enrollment_services
+from enrollment.models import ChecklistItem, EnrollmentDocument, RequiredDocument
+from enrollment.tests.factories import EnrollmentFactory
+from portal import mail
+from portal.models import MailTemplate, OutgoingEmail
+from portal.services.mail import mail_queue, outgoing_email_send, outgoing_emails_retry
+from portal.services.reminders import document_reminders_send
+from portal.tests.factories import portal_student
+
+pytestmark = pytest.mark.django_db
+Status = OutgoingEmail.Status
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("code", sorted(mail.CATALOG))
+def test_every_default_template_renders_in_both_languages(code, language):
+    template = MailTemplate.objects.get(code=code, language=language)
+
+    rendered = mail.render(
+        subject=template.subject, body=template.body, context=dict(mail.CATALOG[code].sample)
+    )
+
+    assert rendered.subject and "\n" not in rendered.subject
+    for name, value in mail.CATALOG[code].sample.items():
+        if isinstance(value, list):
+            assert all(str(item) in rendered.body for item in value), name
+        elif "{{ %s }}" % name in template.body:  # noqa: UP031 — the template's own syntax
+            assert str(value) in rendered.body, name
+
+
+def test_french_templates_are_in_french():
+    subjects = dict(MailTemplate.objects.filter(language="fr").values_list("code", "subject"))
+    assert subjects["password_reset"].startswith("Réinitialisez")
+    assert "Bonjour" in MailTemplate.objects.get(code="payment_sent", language="fr").body
+
+
+def test_a_template_with_a_syntax_error_is_refused_at_save_time():
+    problems = mail.template_problems(
+        code="payment_sent", subject="Paid", body="Hello {% if first_name %}{{ first_name }}"
+    )
+
+    assert "Template syntax error" in problems["body"][0]
+
+
+def test_a_template_printing_a_variable_its_email_lacks_is_refused_naming_it():
+    problems = mail.template_problems(
+        code="payment_sent", subject="Paid {{ amout }}", body="{{ first_name }}"
+    )
+
+    assert "amout" in problems["subject"][0]
+    assert "amount" in problems["subject"][0]  # and it says what can be used
+    assert "body" not in problems
+
+
+def test_staff_cannot_save_a_broken_template_in_the_admin(client):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    template = MailTemplate.objects.get(code="payment_sent", language="en")
+    url = reverse("admin:portal_mailtemplate_change", args=[template.pk])
+
+    response = client.post(url, {"subject": "Sent {{ amount }}", "body": "Hi {{ firstname }}"})
+
+    assert response.status_code == 200
+    assert "firstname" in response.content.decode()
+    template.refresh_from_db()
+    assert "firstname" not in template.body
+
+
+def test_the_admin_previews_a_template_with_sample_values(client):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    template = MailTemplate.objects.get(code="payment_sent", language="fr")
+
+    response = client.get(reverse("admin:portal_mailtemplate_change", args=[template.pk]))
+
+    assert "AVQ-LIVING-12345-01" in response.content.decode()
+
+
+def test_rendering_with_a_missing_variable_fails_instead_of_sending_a_blank():
+    with pytest.raises(mail.MailError, match="amount"):
+        mail.render(subject="{{ amount }}", body="x", context={})
+
+
+def test_a_queued_email_is_sent_after_the_commit(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        email = queue_reset_email("fr")
+
+    email.refresh_from_db()
+    assert email.status == Status.SENT and email.attempts == 1
+    assert django_mail.outbox[0].subject.startswith("Réinitialisez")
+    assert django_mail.outbox[0].to == ["annie@example.org"]
+
+
+def queue_reset_email(language: str = "en") -> OutgoingEmail:
+    return mail_queue(
+        code="password_reset", to="annie@example.org", language=language,
+        context={"reset_url": "https://x/reset/", "hours": 3},
+    )  # fmt: skip
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_failed_send_is_recorded_and_retried_until_it_goes(settings):
+    email = queue_reset_email()
+    # A real SMTP connection to a port where nothing listens: the mail server is down.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port()
+    settings.EMAIL_USE_TLS = False
+
+    email = outgoing_email_send(email_id=email.pk)
+
+    assert email.status == Status.QUEUED and email.attempts == 1
+    assert "ConnectionRefused" in email.error
+    assert email.next_attempt_at > timezone.now()
+    # Not due yet: the sweep leaves it alone.
+    assert outgoing_emails_retry() == 0
+    # The server is back; once due, the sweep sends it.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert outgoing_emails_retry(now=email.next_attempt_at) == 1
+    email.refresh_from_db()
+    assert email.status == Status.SENT and email.attempts == 2 and email.error == ""
+    assert len(django_mail.outbox) == 1
+
+
+def test_an_email_that_keeps_failing_is_marked_failed_after_five_attempts(settings):
+    email = queue_reset_email()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port()
+
+    for _ in range(OutgoingEmail.MAX_ATTEMPTS):
+        email = outgoing_email_send(email_id=email.pk)
+
+    assert email.status == Status.FAILED and email.attempts == OutgoingEmail.MAX_ATTEMPTS
+    assert outgoing_emails_retry(now=timezone.now() + dt.timedelta(days=1)) == 0
+
+
+def test_a_sent_email_is_never_sent_twice():
+    email = queue_reset_email()
+    outgoing_email_send(email_id=email.pk)
+    outgoing_email_send(email_id=email.pk)
+
+    assert len(django_mail.outbox) == 1
+
+
+# --- emails the workflow sends -------------------------------------------------------------
+def test_submitting_an_application_emails_the_student_in_their_language():
+    student = portal_student(language="fr")
+    enrollment = EnrollmentFactory(student=student)
+
+    enrollment_services.enrollment_submit(enrollment=enrollment, by=student.user)
+
+    email = OutgoingEmail.objects.get(template_code="application_received")
+    assert email.to == student.user.email and email.language == "fr"
+    assert enrollment.session.code in email.subject
+
+
+def test_approval_and_refusal_each_email_the_student():
+    staff = StaffUserFactory(group="Staff")
+    approved = EnrollmentFactory(status="submitted", student=portal_student())
+    refused = EnrollmentFactory(status="submitted", student=portal_student())
+
+    enrollment_services.enrollment_approve(enrollment=approved, by=staff)
+    enrollment_services.enrollment_refuse(enrollment=refused, by=staff, reason="Not eligible.")
+
+    assert (
+        OutgoingEmail.objects.get(template_code="enrollment_approved").student == approved.student
+    )
+    email = OutgoingEmail.objects.get(template_code="enrollment_refused")
+    assert email.student == refused.student and "Not eligible." in email.body
+
+
+def test_a_refused_document_emails_the_reason(django_capture_on_commit_callbacks):
+    from documents.tests.factories import upload
+
+    RequiredDocument.objects.create(document_type=DocumentType.objects.get(code="schedule"))
+    enrollment = EnrollmentFactory(status="submitted", student=portal_student(language="fr"))
+    checklist.checklist_sync(enrollment=enrollment)
+    document = EnrollmentDocument(
+        enrollment=enrollment, document_type=DocumentType.objects.get(code="schedule")
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        checklist.enrollment_document_add(document=document, upload=upload(), by=None)
+    item = ChecklistItem.objects.get(enrollment=enrollment)
+
+    checklist.checklist_item_refuse(item=item, by=StaffUserFactory(), reason="Page 2 missing.")
+
+    email = OutgoingEmail.objects.get(template_code="document_refused")
+    assert "Horaire" in email.body and "Page 2 missing." in email.body
+
+
+def test_a_validated_sheet_and_a_sent_payment_email_the_student_with_amounts():
+    payments = validated_living_payments()
+    student = payments[0].enrollment.student
+
+    billing.payment_mark(payment=payments[0], status=ScheduledPayment.Status.SENT)
+
+    sheet_email = OutgoingEmail.objects.get(template_code="sheet_validated")
+    assert sheet_email.student == student and "$" in sheet_email.body
+    payment_email = OutgoingEmail.objects.get(template_code="payment_sent")
+    assert f"{payments[0].amount:,}" in payment_email.body
+    assert payments[0].reference in payment_email.body
+
+
+def test_a_payment_to_the_school_sends_the_student_nothing():
+    payments = validated_living_payments()
+    school_payment = ScheduledPayment.objects.filter(payee="school").first()
+
+    billing.payment_mark(payment=school_payment, status=ScheduledPayment.Status.SENT)
+
+    assert payments and not OutgoingEmail.objects.filter(template_code="payment_sent").exists()
+
+
+# --- the daily reminder ------------------------------------------------------------------
+@pytest.fixture
+def waiting_enrollment(db):
+    RequiredDocument.objects.create(
+        document_type=DocumentType.objects.get(code="proof-of-enrollment")
+    )
+    enrollment = EnrollmentFactory(status="submitted", student=portal_student(language="fr"))
+    checklist.checklist_sync(enrollment=enrollment)
+    return enrollment
+
+
+def test_a_student_with_missing_documents_gets_a_reminder_listing_them(waiting_enrollment):
+    assert document_reminders_send() == 1
+
+    email = OutgoingEmail.objects.get(template_code="document_missing")
+    assert email.student == waiting_enrollment.student
+    assert f"Preuve d'inscription ({waiting_enrollment.session.code})" in email.body
+
+
+def test_reminders_go_at_most_once_a_week_per_student(waiting_enrollment):
+    now = timezone.now()
+    document_reminders_send(now=now)
+
+    assert document_reminders_send(now=now + dt.timedelta(days=1)) == 0
+    OutgoingEmail.objects.update(created_at=now - dt.timedelta(days=8))
+    assert document_reminders_send(now=now) == 1
+
+
+def test_no_reminder_once_the_documents_are_received(waiting_enrollment):
+    from documents.tests.factories import upload
+
+    document = EnrollmentDocument(
+        enrollment=waiting_enrollment,
+        document_type=DocumentType.objects.get(code="proof-of-enrollment"),
+    )
+    checklist.enrollment_document_add(document=document, upload=upload(), by=None)
+
+    assert document_reminders_send() == 0
+
+
+def test_a_missing_template_never_undoes_the_step_that_emails():
+    MailTemplate.objects.filter(code="enrollment_approved").delete()
+    enrollment = EnrollmentFactory(status="submitted", student=portal_student())
+
+    enrollment_services.enrollment_approve(enrollment=enrollment, by=StaffUserFactory())
+
+    enrollment.refresh_from_db()
+    assert enrollment.status == "approved"
+    assert not OutgoingEmail.objects.filter(template_code="enrollment_approved").exists()

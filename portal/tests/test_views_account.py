@@ -1,0 +1,217 @@
+"""The account pages: signup paths, login throttling, password reset, invitations."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from avataq.tests.factories import StaffUserFactory
+from portal.models import Account, Invitation, OutgoingEmail
+from portal.services.accounts import confirmation_token
+from portal.tests.factories import PASSWORD, AccountFactory
+from scholarships.tests.factories import StudentFactory
+
+pytestmark = pytest.mark.django_db
+DOB = dt.date(2004, 3, 14)
+
+
+def link_path(email: OutgoingEmail, marker: str) -> str:
+    start = email.body.index(marker)
+    return email.body[start:].split()[0]
+
+
+def test_signup_then_confirm_then_claim_opens_the_dashboard(client):
+    StudentFactory(status_no="12345", date_of_birth=DOB, first_name="Annie")
+
+    response = client.post(
+        reverse("portal:signup"),
+        {"email": "annie@example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.status_code == 302 and response.url == reverse("portal:unconfirmed")
+    # Signed in, but nothing is visible before the email is confirmed.
+    assert client.get(reverse("portal:dashboard")).url == reverse("portal:unconfirmed")
+
+    confirm = link_path(OutgoingEmail.objects.get(), "/account/confirm/")
+    assert client.get(confirm).url == reverse("portal:dashboard")
+    assert client.get(reverse("portal:dashboard")).url == reverse("portal:claim")
+
+    response = client.post(
+        reverse("portal:claim"), {"status_no": "12345", "date_of_birth": "2004-03-14"}
+    )
+    assert response.url == reverse("portal:dashboard")
+    assert "Hello, Annie" in client.get(reverse("portal:dashboard")).content.decode()
+
+
+def test_signup_with_an_email_in_use_says_so(client):
+    AccountFactory(user__username="annie@example.org")
+
+    response = client.post(
+        reverse("portal:signup"),
+        {"email": "Annie@Example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+    assert response.status_code == 200
+    assert "already uses this email" in response.content.decode()
+
+
+def test_signup_shows_the_password_rules_when_they_fail(client):
+    response = client.post(
+        reverse("portal:signup"),
+        {"email": "annie@example.org", "password1": "12345678", "password2": "12345678"},
+    )
+
+    assert "too common" in response.content.decode()
+    assert not Account.objects.exists()
+
+
+def claim(client, status_no, dob="2004-03-14"):
+    return client.post(reverse("portal:claim"), {"status_no": status_no, "date_of_birth": dob})
+
+
+def refusal(response) -> str:
+    html = response.content.decode()
+    start = html.index('class="errorlist nonfield"')
+    return html[start : html.index("</ul>", start)]
+
+
+def test_a_mismatch_and_an_already_claimed_record_get_the_same_neutral_answer(client):
+    StudentFactory(status_no="11111", date_of_birth=DOB, user=AccountFactory().user)
+    StudentFactory(status_no="22222", date_of_birth=DOB)
+    client.force_login(AccountFactory().user)
+
+    already_claimed = claim(client, "11111")
+    mismatch = claim(client, "22222", dob="2004-03-15")
+    unknown = claim(client, "99999")
+
+    assert already_claimed.status_code == mismatch.status_code == unknown.status_code == 200
+    assert refusal(already_claimed) == refusal(mismatch) == refusal(unknown)
+    assert "sponsorship team has been told" in refusal(mismatch)
+
+
+def test_an_unconfirmed_account_is_sent_to_confirm_before_claiming(client):
+    StudentFactory(status_no="12345", date_of_birth=DOB)
+    client.force_login(AccountFactory(confirmed_at=None).user)
+
+    response = claim(client, "12345")
+
+    assert response.url == reverse("portal:unconfirmed")
+
+
+def test_a_signed_in_unconfirmed_student_can_ask_for_a_new_link(client):
+    account = AccountFactory(confirmed_at=None)
+    client.force_login(account.user)
+
+    client.post(reverse("portal:unconfirmed"))
+
+    assert OutgoingEmail.objects.get(template_code="account_confirmation").to == account.email
+
+
+def test_an_expired_or_broken_confirmation_link_says_what_to_do(client):
+    response = client.get(reverse("portal:confirm", args=["not-a-token"]))
+
+    assert response.status_code == 400
+    assert "not valid" in response.content.decode()
+
+
+def test_confirming_signs_the_student_in(client):
+    account = AccountFactory(confirmed_at=None)
+
+    client.get(reverse("portal:confirm", args=[confirmation_token(account)]))
+
+    account.refresh_from_db()
+    assert account.is_confirmed
+    assert client.get(reverse("portal:claim")).status_code == 200
+
+
+# --- login and throttling ------------------------------------------------------------------
+def login(client, username, password=PASSWORD, ip="10.0.0.1"):
+    return client.post(
+        reverse("portal:login"), {"username": username, "password": password}, REMOTE_ADDR=ip
+    )
+
+
+def test_login_ignores_the_case_of_the_email(client):
+    AccountFactory(user__username="annie@example.org")
+
+    response = login(client, "ANNIE@example.org")
+
+    assert response.status_code == 302 and response.url == reverse("portal:dashboard")
+
+
+def test_failed_logins_lock_the_account_even_from_other_addresses(client, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    AccountFactory(user__username="annie@example.org")
+    for i in range(3):
+        login(client, "annie@example.org", "wrong", ip=f"10.0.0.{i}")
+
+    response = login(client, "Annie@example.org", ip="10.9.9.9")
+
+    assert response.status_code == 429
+    assert "Too many failed sign-ins" in response.content.decode()
+
+
+def test_failed_logins_from_one_address_lock_that_address_for_every_account(client, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    AccountFactory(user__username="annie@example.org")
+    for i in range(3):
+        login(client, f"guess{i}@example.org", "wrong", ip="10.0.0.7")
+
+    assert login(client, "annie@example.org", ip="10.0.0.7").status_code == 429
+    assert login(client, "annie@example.org", ip="10.0.0.8").status_code == 302
+
+
+def test_the_password_reset_email_comes_from_the_template_and_its_link_works(client):
+    account = AccountFactory(user__username="annie@example.org")
+    StudentFactory(user=account.user, language="fr")
+
+    client.post(reverse("portal:password_reset"), {"email": "ANNIE@example.org"})
+
+    email = OutgoingEmail.objects.get(template_code="password_reset")
+    assert email.language == "fr" and "3 heures" in email.body
+    page = client.get(link_path(email, "/account/reset/"), follow=True)
+    assert page.context["validlink"]
+    new = "another long passphrase 42"
+    client.post(page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    account.user.refresh_from_db()
+    assert account.user.check_password(new)
+
+
+def test_a_password_reset_for_an_unknown_email_sends_nothing_and_says_the_same(client):
+    response = client.post(reverse("portal:password_reset"), {"email": "nobody@example.org"})
+
+    assert response.url == reverse("portal:password_reset_done")
+    assert not OutgoingEmail.objects.exists()
+
+
+def test_staff_invite_a_student_from_the_admin(client):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    student = StudentFactory()
+
+    response = client.post(
+        reverse("admin:portal_invitation_add"), {"student": student.pk, "email": "a@example.org"}
+    )
+
+    assert response.status_code == 302
+    invitation = Invitation.objects.get()
+    assert invitation.student == student and invitation.used_at is None
+    email = OutgoingEmail.objects.get(template_code="account_invitation")
+    path = link_path(email, "/account/invitation/")
+    client.logout()
+    response = client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
+    assert response.url == reverse("portal:dashboard")
+    student.refresh_from_db()
+    assert student.user.email == "a@example.org"
+    assert client.get(path).status_code == 400  # one time only
+
+
+def test_the_admin_refuses_to_invite_a_student_who_has_an_account(client):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    student = StudentFactory(user=AccountFactory().user)
+
+    response = client.post(
+        reverse("admin:portal_invitation_add"), {"student": student.pk, "email": "b@example.org"}
+    )
+
+    assert response.status_code == 200
+    assert "already has a portal account" in response.content.decode()
+    assert not Invitation.objects.exists()

@@ -113,14 +113,29 @@ def test_an_expired_or_broken_confirmation_link_says_what_to_do(client):
     assert "not valid" in response.content.decode()
 
 
-def test_confirming_signs_the_student_in(client):
+def test_the_confirmation_link_confirms_but_signs_nobody_in(client):
     account = AccountFactory(confirmed_at=None)
 
-    client.get(reverse("portal:confirm", args=[confirmation_token(account)]))
+    response = client.get(reverse("portal:confirm", args=[confirmation_token(account)]))
 
     account.refresh_from_db()
     assert account.is_confirmed
-    assert client.get(reverse("portal:claim")).status_code == 200
+    assert response.url == f"{reverse('portal:login')}?next={reverse('portal:claim')}"
+    assert "_auth_user_id" not in client.session
+
+
+def test_signing_in_after_confirming_leads_to_the_claim(client):
+    account = AccountFactory(confirmed_at=None, user__username="annie@example.org")
+    client.get(reverse("portal:confirm", args=[confirmation_token(account)]))
+
+    response = client.post(
+        f"{reverse('portal:login')}?next={reverse('portal:claim')}",
+        {"username": "annie@example.org", "password": PASSWORD,
+         "next": reverse("portal:claim")},
+    )  # fmt: skip
+
+    assert response.url == reverse("portal:claim")
+    assert client.get(response.url).status_code == 200
 
 
 # --- login and throttling ------------------------------------------------------------------

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -91,10 +92,13 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         account = accounts.account_confirm(token=token)
     except accounts.AccountError as exc:
         return render(request, "portal/confirm_failed.html", {"error": str(exc)}, status=400)
-    if not request.user.is_authenticated or request.user.pk != account.user_id:
-        login(request, account.user, backend=BACKEND)
-    messages.success(request, _("Thank you: your email is confirmed."))
-    return redirect("portal:dashboard")
+    if request.user.is_authenticated and request.user.pk == account.user_id:
+        messages.success(request, _("Thank you: your email is confirmed."))
+        return redirect("portal:dashboard")
+    # The link proves the address, not who holds it now: it stays valid for days and
+    # mail scanners open links, so it never signs anyone in. The password does.
+    messages.success(request, _("Thank you: your email is confirmed. Sign in to continue."))
+    return redirect_to_login(reverse("portal:claim"), reverse("portal:login"))
 
 
 @never_cache

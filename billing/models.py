@@ -1,9 +1,14 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from avataq.money import format_money
+from billing.rules import KINDS, MONEY_PARAMS
 from documents.models import S3DocumentMixin
 from enrollment.models import Enrollment
 from scholarships.models import Community, ScholarYear, School, Session, Student
@@ -158,6 +163,10 @@ class ComputingSheetLine(models.Model):
     amount = money_field(_("amount"))
     payee = models.CharField(_("payee"), max_length=10, choices=Payee.choices)
     rule = models.TextField(_("why"), blank=True)
+    # The explanation as a translatable template and its values (rules.py), so the PDF
+    # explains each line in the student's language; ``rule`` is the English for staff.
+    rule_template = models.CharField(max_length=200, blank=True, editable=False)
+    rule_params = models.JSONField(default=dict, blank=True, editable=False)
     is_manual = models.BooleanField(_("manual adjustment"), default=False)
     reason = models.TextField(_("reason"), blank=True)
     created_by = models.ForeignKey(
@@ -176,6 +185,18 @@ class ComputingSheetLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.amount}"
+
+    def explanation(self) -> str:
+        """Why this amount, in the active language (lines computed before explanations
+        were translatable have only the English)."""
+        if not self.rule_template:
+            return self.rule
+        language = get_language() or "en"
+        params = {
+            name: format_money(Decimal(value), language) if name in MONEY_PARAMS else value
+            for name, value in self.rule_params.items()
+        }
+        return gettext(self.rule_template) % params
 
 
 class ScheduledPayment(models.Model):
@@ -220,6 +241,10 @@ class ScheduledPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.amount}"
+
+    def kind(self) -> str:
+        """What the payment is for (living allowance, travel…), in the active language."""
+        return gettext(KINDS[self.code]) if self.code in KINDS else self.code
 
 
 class Recovery(models.Model):

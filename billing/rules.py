@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from avataq.money import ZERO, money
 
@@ -60,6 +60,35 @@ class Situation:
     community: str = ""
 
 
+# Every word a line prints, marked for translation (xgettext knows gettext_noop): the
+# sheet stores English and the PDF translates when it prints.
+KINDS = {
+    "TUITION": gettext_noop("Tuition"),
+    "BOOKS": gettext_noop("Books and supplies"),
+    "LIVING": gettext_noop("Living allowance"),
+    "DEPENDANTS": gettext_noop("Living allowance, dependants"),
+    "CHILDCARE": gettext_noop("Childcare"),
+    "HOUSING": gettext_noop("Housing supplement"),
+    "TRAVEL": gettext_noop("Travel"),
+    "ADJ": gettext_noop("Adjustment"),
+}
+LIVING_SINGLE = gettext_noop("Living allowance (single)")
+LIVING_WITH_SPOUSE = gettext_noop("Living allowance (with spouse)")
+# Explanations: templates with named values, so each language can say them its own way.
+NO_FEE = gettext_noop("No school fee on file: the tuition cap.")
+FEE = gettext_noop("School fee %(fee)s, cap %(cap)s.")
+FEE_CAPPED = gettext_noop("School fee %(fee)s, cap %(cap)s (capped).")
+BOOKS_FULL = gettext_noop("Full-time amount, once per session.")
+BOOKS_PART = gettext_noop("Part-time amount, once per session.")
+MONTHLY_SPOUSE = gettext_noop("Monthly amount with a spouse × %(months)s months.")
+MONTHLY_SINGLE = gettext_noop("Monthly single amount × %(months)s months.")
+PER_DEPENDANT = gettext_noop("%(dependants)s dependant(s) × %(months)s months.")
+HOUSING = gettext_noop("Away, off campus: monthly × %(months)s months.")
+TRIPS = gettext_noop("%(trips)s round trip(s) × the fare from %(community)s.")
+# Explanation values that are amounts (printed as money in the reader's language).
+MONEY_PARAMS = frozenset({"fee", "cap"})
+
+
 @dataclass(frozen=True)
 class Line:
     code: str
@@ -69,6 +98,8 @@ class Line:
     amount: Decimal
     payee: str
     rule: str
+    rule_template: str = ""
+    rule_params: dict[str, str | int] = field(default_factory=dict)
 
 
 def months_in_session(start: dt.date, end: dt.date) -> int:
@@ -100,57 +131,58 @@ def counted_months(start: dt.date, end: dt.date) -> list[dt.date]:
 
 
 def _line(
-    code: str, label: str, quantity: Decimal | int, unit: Decimal, payee: str, rule: str
-) -> Line:
+    code: str, label: str, quantity: Decimal | int, unit: Decimal, payee: str,
+    rule: str, **params: Decimal | int | str,
+) -> Line:  # fmt: skip
+    """A line; ``rule`` is an explanation template, ``params`` its values."""
     quantity, unit = Decimal(quantity), money(unit)
-    return Line(code, label, quantity, unit, money(quantity * unit), payee, rule)
+    stored = {k: str(money(v)) if k in MONEY_PARAMS else v for k, v in params.items()}
+    return Line(code, label, quantity, unit, money(quantity * unit), payee, rule % stored,
+                rule, stored)  # fmt: skip
 
 
 def compute_lines(rates: Rates, situation: Situation) -> list[Line]:
     months = months_in_session(situation.session_start, situation.session_end)
     lines: list[Line] = []
     if situation.school_fee is None:
-        lines.append(_line("TUITION", N_("Tuition"), 1, rates.tuition_cap, SCHOOL,
-                           "No school fee on file: the tuition cap."))  # fmt: skip
+        lines.append(_line("TUITION", KINDS["TUITION"], 1, rates.tuition_cap, SCHOOL, NO_FEE))
     else:
         fee = min(situation.school_fee, rates.tuition_cap)
-        capped = " (capped)" if situation.school_fee > rates.tuition_cap else ""
-        lines.append(_line("TUITION", N_("Tuition"), 1, fee, SCHOOL,
-                           f"School fee {money(situation.school_fee)}, cap "
-                           f"{money(rates.tuition_cap)}{capped}."))  # fmt: skip
+        rule = FEE_CAPPED if situation.school_fee > rates.tuition_cap else FEE
+        lines.append(_line("TUITION", KINDS["TUITION"], 1, fee, SCHOOL, rule,
+                           fee=situation.school_fee, cap=rates.tuition_cap))  # fmt: skip
     if situation.full_time:
-        lines.append(_line("BOOKS", N_("Books and supplies"), 1, rates.books_full_time, STUDENT,
-                           "Full-time amount, once per session."))  # fmt: skip
+        lines.append(_line("BOOKS", KINDS["BOOKS"], 1, rates.books_full_time, STUDENT,
+                           BOOKS_FULL))  # fmt: skip
     else:
-        lines.append(_line("BOOKS", N_("Books and supplies"), 1, rates.books_part_time, STUDENT,
-                           "Part-time amount, once per session."))  # fmt: skip
+        lines.append(_line("BOOKS", KINDS["BOOKS"], 1, rates.books_part_time, STUDENT,
+                           BOOKS_PART))  # fmt: skip
     if situation.full_time and months:
         if situation.with_spouse:
-            lines.append(_line("LIVING", N_("Living allowance (with spouse)"), months,
-                               rates.living_with_spouse, STUDENT,
-                               f"Monthly amount with a spouse × {months} months."))  # fmt: skip
+            lines.append(_line("LIVING", LIVING_WITH_SPOUSE, months, rates.living_with_spouse,
+                               STUDENT, MONTHLY_SPOUSE, months=months))  # fmt: skip
         else:
-            lines.append(_line("LIVING", N_("Living allowance (single)"), months,
-                               rates.living_single, STUDENT,
-                               f"Monthly single amount × {months} months."))  # fmt: skip
+            lines.append(_line("LIVING", LIVING_SINGLE, months, rates.living_single, STUDENT,
+                               MONTHLY_SINGLE, months=months))  # fmt: skip
         if situation.dependants:
-            per = f"{situation.dependants} dependant(s) × {months} months."
             count = situation.dependants * months
-            lines.append(_line("DEPENDANTS", N_("Living allowance, dependants"), count,
-                               rates.living_per_dependant, STUDENT, per))  # fmt: skip
-            lines.append(_line("CHILDCARE", N_("Childcare"), count,
-                               rates.childcare_per_dependant, STUDENT, per))  # fmt: skip
+            per = {"dependants": situation.dependants, "months": months}
+            lines.append(_line("DEPENDANTS", KINDS["DEPENDANTS"], count,
+                               rates.living_per_dependant, STUDENT, PER_DEPENDANT,
+                               **per))  # fmt: skip
+            lines.append(_line("CHILDCARE", KINDS["CHILDCARE"], count,
+                               rates.childcare_per_dependant, STUDENT, PER_DEPENDANT,
+                               **per))  # fmt: skip
         if situation.away_from_home and situation.off_campus:
-            rule = f"Away, off campus: monthly × {months} months."
-            lines.append(_line("HOUSING", N_("Housing supplement"), months,
-                               rates.housing_supplement, STUDENT, rule))  # fmt: skip
+            lines.append(_line("HOUSING", KINDS["HOUSING"], months, rates.housing_supplement,
+                               STUDENT, HOUSING, months=months))  # fmt: skip
     if situation.away_from_home and rates.round_trips_per_session:
         if situation.community_fare is None:
             raise ValueError(f"no return fare for {situation.community or 'the home community'}")
-        lines.append(_line("TRAVEL", N_("Travel"), rates.round_trips_per_session,
-                           situation.community_fare, STUDENT,
-                           f"{rates.round_trips_per_session} round trip(s) × the fare from "
-                           f"{situation.community or 'the home community'}."))  # fmt: skip
+        lines.append(_line("TRAVEL", KINDS["TRAVEL"], rates.round_trips_per_session,
+                           situation.community_fare, STUDENT, TRIPS,
+                           trips=rates.round_trips_per_session,
+                           community=situation.community or "the home community"))  # fmt: skip
     return [line for line in lines if line.amount != ZERO or line.code == "TUITION"]
 
 

@@ -148,6 +148,8 @@ def _line_rows(sheet: ComputingSheet, lines: list[rules.Line]) -> list[Computing
             amount=line.amount,
             payee=line.payee,
             rule=line.rule,
+            rule_template=line.rule_template,
+            rule_params=line.rule_params,
         )
         for line in lines
     ]

@@ -158,3 +158,33 @@ def test_the_total_is_the_sum_of_the_lines_and_the_payees_add_up(
     assert school + student == total
     assert all(line.amount == line.amount.quantize(Decimal("0.01")) for line in lines)
     assert all(isinstance(line.amount, Decimal) for line in lines)
+
+
+def every_printed_text() -> list[str]:
+    from billing import rules
+
+    words = [*rules.KINDS.values(), rules.LIVING_SINGLE, rules.LIVING_WITH_SPOUSE]
+    cases = [
+        situation(),
+        situation(school_fee=Decimal("4200.00")),
+        situation(school_fee=None),
+        situation(full_time=False),
+        situation(with_spouse=True, dependants=2),
+    ]
+    return words + [line.rule_template for case in cases for line in compute_lines(RATES, case)]
+
+
+@pytest.mark.parametrize("text", every_printed_text())
+def test_every_label_and_explanation_a_line_prints_has_a_french_translation(text):
+    from django.utils import translation
+
+    with translation.override("fr"):
+        assert translation.gettext(text) != text
+
+
+def test_an_explanation_keeps_its_template_and_values_apart():
+    line = compute_lines(RATES, situation(school_fee=Decimal("4200.00")))[0]
+
+    assert line.rule == "School fee 4200.00, cap 3000.00 (capped)."
+    assert line.rule_template % line.rule_params == line.rule
+    assert line.rule_params == {"fee": "4200.00", "cap": "3000.00"}

@@ -231,3 +231,32 @@ def test_the_pdf_shows_the_student_the_totals_and_every_line(enrollment):
     assert format_money(sheet.total) in text and format_money(sheet.school_total) in text
     assert "Program requires a laptop" in text
     assert "half of its days" in text
+
+
+def test_the_pdf_in_french_translates_every_label_and_explanation(enrollment):
+    from pypdf import PdfReader
+
+    sheet = services.compute_sheet(enrollment=enrollment)
+
+    pdf = sheet_pdf(sheet, language="fr")
+
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Droits de scolarité" in text and "Livres et fournitures" in text
+    assert "Allocation de subsistance (personne seule)" in text
+    assert "Montant mensuel pour une personne seule" in text
+    assert "Droits de l'établissement" in text
+    assert "Tuition" not in text and "months" not in text
+
+
+def test_a_line_explains_itself_in_the_active_language_with_its_amounts(enrollment):
+    from django.utils import translation
+
+    sheet = services.compute_sheet(enrollment=enrollment)
+    tuition = sheet.lines.get(code="TUITION")
+
+    with translation.override("fr"):
+        french = tuition.explanation()
+
+    assert french.startswith("Droits de l'établissement ")
+    assert format_money(D(tuition.rule_params["cap"]), "fr") in french
+    assert tuition.explanation().startswith("School fee $")  # English outside French

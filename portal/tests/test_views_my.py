@@ -147,6 +147,21 @@ def test_the_payments_page_shows_each_payment_and_its_status(client):
     assert payments[0].reference in html and "Reconciled" in html
 
 
+def test_each_payment_says_what_it_is_for_in_the_students_language(client):
+    payments = validated_living_payments()
+    student = payments[0].enrollment.student
+    student.user, student.language = AccountFactory().user, "fr"
+    student.save()
+    client.force_login(student.user)
+    client.cookies["django_language"] = "fr"
+
+    html = client.get(reverse("portal:payments")).content.decode()
+
+    assert {p.code for p in payments} >= {"LIVING"}
+    assert "Allocation de subsistance" in html
+    assert "Versé à" in html
+
+
 # --- apply -------------------------------------------------------------------------------
 @pytest.fixture
 def open_session():

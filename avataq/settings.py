@@ -14,7 +14,7 @@ from celery.schedules import crontab
 
 from avataq import embedded
 from avataq.config import Config, database_from_url, email_from_url
-from avataq.logformat import JSON_FORMATTER
+from avataq.logformat import JSON_FORMATTER, TEXT_FORMATTER
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Config()
@@ -303,7 +303,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "json": JSON_FORMATTER,
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "text": TEXT_FORMATTER,
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
@@ -347,6 +347,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
 AXES_USERNAME_CALLABLE = "portal.forms.login_username"
 AXES_VERBOSE = False
+# Failures are counted per client address: behind a proxy that is not REMOTE_ADDR (the
+# proxy's, the same for everyone) but what the trusted proxies put in X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "avataq.http.client_ip"
 
 # django-guardian: object permissions per student (counsellors see only theirs).
 ANONYMOUS_USER_NAME = None

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from avataq.http import client_ip
 from documents import selectors, services
 from documents.forms import ExplorerFilterForm
 from documents.permissions import explorer_open_to
@@ -47,7 +48,7 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
     if document is None:
         raise Http404("No such document.")
     url = services.document_download_url(
-        document=document, user=user, ip_address=request.META.get("REMOTE_ADDR")
+        document=document, user=user, ip_address=client_ip(request)
     )
     response = HttpResponseRedirect(url)
     response["Referrer-Policy"] = "no-referrer"

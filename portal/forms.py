@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from enrollment.models import Enrollment
 from portal import selectors
 from portal.services.accounts import normalize_email
-from portal.services.mail import absolute_url, mail_queue
+from portal.services.mail import absolute_url, mail_may_be_asked_for, mail_queue
 from scholarships.models import Student
 
 
@@ -149,6 +149,8 @@ class PortalPasswordResetForm(PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
+        if not mail_may_be_asked_for(code="password_reset", to=to_email):
+            return  # asked for again too soon: the page says the same, nothing is sent
         user = context["user"]
         student = Student.objects.filter(user=user).first()
         account = getattr(user, "portal_account", None)

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext_lazy as _
 
 from portal.mail import CATALOG
@@ -168,6 +168,10 @@ class OutgoingEmail(models.Model):
             models.Index(
                 fields=["student", "template_code", "created_at"],
                 name="outgoing_email_student_idx",
+            ),
+            # How many emails of one kind an address got lately (mail_may_be_asked_for).
+            models.Index(
+                Upper("to"), "template_code", "created_at", name="outgoing_email_to_idx"
             ),
         ]
         constraints = [

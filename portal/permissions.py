@@ -9,7 +9,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 
 from portal.selectors import account_of
 
@@ -28,6 +28,9 @@ def _account_view(view: View, *, needs_student: bool) -> View:
         student = getattr(account.user, "student", None)
         if needs_student and student is None:
             return redirect("portal:claim")
+        if student is not None and not student.is_active:
+            # Staff closed the file: say so, rather than a 404 that looks like a fault.
+            return render(request, "portal/inactive.html", status=403)
         request.account, request.student = account, student
         return view(request, *args, **kwargs)
 

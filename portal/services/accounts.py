@@ -13,18 +13,20 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.models import Account, ClaimAttempt, Invitation
-from portal.services.mail import absolute_url, mail_queue
+from portal.services.mail import absolute_url, mail_may_be_asked_for, mail_queue
 from scholarships.models import Student
 
 User = get_user_model()
 CONFIRM_SALT = "portal.account.confirm"
-CLAIM_ATTEMPTS_PER_DAY = 5
+CLAIM_ATTEMPTS_PER_DAY = 5  # refusals a day, per account and per status number
+# Refusals a day from one address: a community's shared connection is many students.
+CLAIM_ATTEMPTS_PER_ADDRESS = 20
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
 
 
@@ -89,10 +91,9 @@ def account_signup(*, email: str, password: str, language: str) -> Account:
     return account
 
 
-@transaction.atomic
-def account_confirm(*, token: str) -> Account:
-    """Confirm the email a token was made for (valid ``PORTAL_CONFIRMATION_TIMEOUT``);
-    confirming twice is harmless."""
+def confirmation_account(token: str) -> Account:
+    """The account a confirmation token was made for, while it is valid
+    (``PORTAL_CONFIRMATION_TIMEOUT``); ``AccountError`` saying why otherwise."""
     try:
         payload = signing.loads(
             token, salt=CONFIRM_SALT, max_age=settings.PORTAL_CONFIRMATION_TIMEOUT
@@ -101,13 +102,37 @@ def account_confirm(*, token: str) -> Account:
         raise AccountError(_("This confirmation link has expired. Ask for a new one.")) from None
     except signing.BadSignature:
         raise AccountError(_("This confirmation link is not valid.")) from None
-    account = Account.objects.select_for_update().filter(pk=payload.get("a")).first()
+    account = Account.objects.filter(pk=payload.get("a")).first()
     if account is None or normalize_email(account.email) != payload.get("e"):
         raise AccountError(_("This confirmation link is not valid."))
+    return account
+
+
+@transaction.atomic
+def account_confirm(*, token: str, user: AbstractBaseUser) -> Account:
+    """Confirm the email a token was made for, for ``user`` signed in as that account:
+    the link proves the address, the password proves the person (someone else may have
+    signed up with it). Twice is harmless."""
+    account = confirmation_account(token)
+    if account.user_id != user.pk:
+        raise AccountError(
+            _("This confirmation link is for another account. Sign out, then open it again.")
+        )
+    account = Account.objects.select_for_update().get(pk=account.pk)
     if account.confirmed_at is None:
         account.confirmed_at = timezone.now()
         account.save(update_fields=["confirmed_at"])
     return account
+
+
+@transaction.atomic
+def account_email_proven(*, user: AbstractBaseUser) -> None:
+    """A password reset reached ``user``'s inbox: that proves the email as well as a
+    confirmation link (and is how the owner of an address takes back an account someone
+    else signed up with, unconfirmed)."""
+    Account.objects.filter(user=user, confirmed_at__isnull=True).update(
+        confirmed_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -117,7 +142,7 @@ def confirmation_resend(*, email: str) -> bool:
     account = Account.objects.filter(
         email__iexact=normalize_email(email), confirmed_at__isnull=True
     ).first()
-    if account is None:
+    if account is None or not mail_may_be_asked_for(code="account_confirmation", to=email):
         return False
     _send_confirmation(account)
     return True
@@ -141,27 +166,46 @@ def _notify_staff_of_refused_claim(account: Account, attempt: ClaimAttempt, refu
         mail_queue(code="claim_refused", to=address, language="en", context=context)
 
 
+def _claims_refused_since(since: dt.datetime, **match: object) -> int:
+    return ClaimAttempt.objects.filter(succeeded=False, created_at__gte=since, **match).count()
+
+
 @transaction.atomic
 def student_claim(
     *, account: Account, status_no: str, date_of_birth: dt.date, ip_address: str | None = None
 ) -> Student | None:
     """Link ``account`` to the unclaimed student record with this status number and date
     of birth. ``None`` when there is none — no match, or already claimed, or too many
-    tries today: the caller shows one neutral message for all, and staff are told."""
+    refusals today: the caller shows one neutral message for all, and staff are told.
+
+    Refusals are counted per account, per status number (more accounts are no more
+    guesses at one record) and per address; the locks make concurrent tries count."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
     if not account.is_confirmed:
         raise AccountError(_("Confirm your email before claiming your student record."))
     if Student.objects.filter(user=account.user).exists():
         raise AccountError(_("This account is already linked to a student record."))
+    status_no = status_no.strip()[:20]
+    with connection.cursor() as cursor:  # one claim of a status number at a time
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"claim:{status_no}"]
+        )
     since = timezone.now() - dt.timedelta(days=1)
-    refused_today = ClaimAttempt.objects.filter(
-        account=account, succeeded=False, created_at__gte=since
-    ).count()
+    refused_today = _claims_refused_since(since, account=account)
+    within_limits = (
+        refused_today < CLAIM_ATTEMPTS_PER_DAY
+        and _claims_refused_since(since, status_no=status_no) < CLAIM_ATTEMPTS_PER_DAY
+        and (
+            ip_address is None
+            or _claims_refused_since(since, ip_address=ip_address) < CLAIM_ATTEMPTS_PER_ADDRESS
+        )
+    )
     student = None
-    if refused_today < CLAIM_ATTEMPTS_PER_DAY:
+    if within_limits:
         student = (
             Student.objects.select_for_update()
             .filter(
-                status_no=status_no.strip(),
+                status_no=status_no,
                 date_of_birth=date_of_birth,
                 user__isnull=True,
                 is_active=True,
@@ -170,14 +214,14 @@ def student_claim(
         )
     attempt = ClaimAttempt.objects.create(
         account=account,
-        status_no=status_no.strip()[:20],
+        status_no=status_no,
         date_of_birth=date_of_birth,
         student=student,
         succeeded=student is not None,
         ip_address=ip_address,
     )
     if student is None:
-        if refused_today < CLAIM_ATTEMPTS_PER_DAY:  # past the limit, staff already know
+        if within_limits:  # past a limit, staff already know
             _notify_staff_of_refused_claim(account, attempt, refused_today + 1)
         return None
     student.user = account.user
@@ -205,6 +249,11 @@ def invitation_create(
     email = email.strip()
     if email_taken(email):
         raise AccountError(_("An account already uses %(email)s.") % {"email": email})
+    # A new invitation replaces the student's earlier ones: a link sent to a mistyped
+    # address must not stay usable after staff send the right one.
+    Invitation.objects.filter(
+        student=student, used_at__isnull=True, expires_at__gt=timezone.now()
+    ).update(expires_at=timezone.now())
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         student=student,
@@ -259,6 +308,10 @@ def invitation_accept(*, token: str, password: str) -> Account:
             _("This invitation link is not valid any more. Ask staff for a new one.")
         )
     student = Student.objects.select_for_update().get(pk=invitation.student_id)
+    if student.user_id is not None:  # claimed since the link was opened
+        raise AccountError(
+            _("This invitation link is not valid any more. Ask staff for a new one.")
+        )
     if email_taken(invitation.email):
         raise AccountError(_("An account already uses this email. Sign in, or reset the password."))
     user = User(username=normalize_email(invitation.email), email=invitation.email)

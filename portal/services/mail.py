@@ -10,6 +10,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
+from avataq.redaction import redact
 from portal import mail
 from portal.models import MailTemplate, OutgoingEmail
 from scholarships.models import Student
@@ -61,6 +62,23 @@ def mail_queue(
     return email
 
 
+# Emails a visitor can ask for (a new confirmation link, a password reset) go to one
+# address at most once in a while, so those forms cannot be used to flood an inbox.
+ASK_AGAIN_AFTER = dt.timedelta(minutes=5)
+ASKED_PER_DAY = 5
+
+
+def mail_may_be_asked_for(*, code: str, to: str, now: dt.datetime | None = None) -> bool:
+    """Whether another ``code`` email may go to ``to`` now (the page answers the same
+    either way: nothing says whether one was sent)."""
+    now = now or timezone.now()
+    recent = OutgoingEmail.objects.filter(
+        to__iexact=to, template_code=code, created_at__gte=now - dt.timedelta(days=1)
+    ).values_list("created_at", flat=True)
+    times = list(recent[:ASKED_PER_DAY])
+    return len(times) < ASKED_PER_DAY and all(t < now - ASK_AGAIN_AFTER for t in times)
+
+
 def _backoff(attempts: int) -> dt.timedelta:
     # 5 min, 20 min, 45 min, 80 min: a mail server that is down for an hour loses nothing.
     return dt.timedelta(minutes=5 * attempts * attempts)
@@ -98,7 +116,12 @@ def outgoing_email_send(*, email_id: int) -> OutgoingEmail:
         else:
             email.status, email.sent_at, email.error = Status.SENT, timezone.now(), ""
             email.next_attempt_at = None
-        email.save(update_fields=["attempts", "status", "sent_at", "error", "next_attempt_at"])
+            # Delivered: the one-time link in it has no business staying in the database
+            # (and its backups). An email not sent yet keeps it, to be sent again.
+            email.body = redact(email.body)
+        email.save(
+            update_fields=["attempts", "status", "sent_at", "error", "next_attempt_at", "body"]
+        )
         return email
 
 

@@ -50,7 +50,9 @@ def checklist_document_upload(
 ) -> EnrollmentDocument:
     """A student's document for one checklist item: stored with every rule of the
     documents app (type sniffing, size, key), and the item becomes received."""
-    item = ChecklistItem.objects.select_related("enrollment").get(pk=item.pk)
+    # Locked until the new document is in, so a staff review of this item waits for it
+    # (and then sees the document the student sent) instead of being overwritten.
+    item = ChecklistItem.objects.select_for_update().select_related("enrollment").get(pk=item.pk)
     if item.status not in UPLOADABLE:
         raise PortalError(_("%(type)s is already accepted.") % {"type": item.document_type})
     if not item.enrollment.is_live:

@@ -17,3 +17,18 @@ def student_client(client, student):
 @pytest.fixture
 def other_student(db):
     return portal_student(first_name="Lucassie", status_no="54321")
+
+
+@pytest.fixture
+def data_migration_rows():
+    """The rows data migrations made (document types, mail templates), for a test with
+    committed transactions: one that ran before it flushed them."""
+    import importlib
+
+    from django.apps import apps
+
+    for module in ["documents.migrations.0002_document_types",
+                   "portal.migrations.0002_default_mail_templates"]:  # fmt: skip
+        migration = importlib.import_module(module)
+        creator = getattr(migration, "create_defaults", None) or migration.create_types
+        creator(apps, None)

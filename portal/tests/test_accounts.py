@@ -7,9 +7,10 @@ import pytest
 from django.core import mail, signing
 
 from avataq.tests.factories import StaffUserFactory
-from portal.models import Account, ClaimAttempt, OutgoingEmail
+from portal.models import Account, ClaimAttempt, Invitation, OutgoingEmail
 from portal.services import accounts
 from portal.tests.factories import PASSWORD, AccountFactory
+from scholarships.models import Student
 from scholarships.tests.factories import StudentFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,9 @@ def test_a_weak_password_is_refused_by_the_password_rules():
 def test_the_confirmation_link_confirms_the_account():
     account = accounts.account_signup(email="annie@example.org", password=PASSWORD, language="en")
 
-    accounts.account_confirm(token=confirm_link_token(OutgoingEmail.objects.get()))
+    accounts.account_confirm(
+        token=confirm_link_token(OutgoingEmail.objects.get()), user=account.user
+    )
 
     account.refresh_from_db()
     assert account.is_confirmed
@@ -62,7 +65,7 @@ def test_a_confirmation_link_expires_after_seven_days(monkeypatch):
     monkeypatch.undo()
 
     with pytest.raises(accounts.AccountError, match="expired"):
-        accounts.account_confirm(token=token)
+        accounts.account_confirm(token=token, user=account.user)
     account.refresh_from_db()
     assert not account.is_confirmed
 
@@ -71,7 +74,29 @@ def test_a_tampered_confirmation_link_is_refused():
     account = AccountFactory(confirmed_at=None)
 
     with pytest.raises(accounts.AccountError, match="not valid"):
-        accounts.account_confirm(token=accounts.confirmation_token(account) + "x")
+        accounts.account_confirm(
+            token=accounts.confirmation_token(account) + "x", user=account.user
+        )
+
+
+def test_a_confirmation_link_confirms_only_for_its_own_account():
+    account, someone_else = AccountFactory(confirmed_at=None), AccountFactory()
+
+    with pytest.raises(accounts.AccountError, match="another account"):
+        accounts.account_confirm(
+            token=accounts.confirmation_token(account), user=someone_else.user
+        )
+    account.refresh_from_db()
+    assert not account.is_confirmed
+
+
+def test_a_completed_password_reset_proves_the_email():
+    account = AccountFactory(confirmed_at=None)
+
+    accounts.account_email_proven(user=account.user)
+
+    account.refresh_from_db()
+    assert account.is_confirmed
 
 
 def test_a_new_confirmation_email_can_be_asked_for():
@@ -79,6 +104,14 @@ def test_a_new_confirmation_email_can_be_asked_for():
 
     assert accounts.confirmation_resend(email="ANNIE@example.org") is True
     assert accounts.confirmation_resend(email="nobody@example.org") is False
+    assert OutgoingEmail.objects.filter(template_code="account_confirmation").count() == 1
+
+
+def test_asking_again_at_once_sends_no_second_link():
+    AccountFactory(user__username="annie@example.org", confirmed_at=None)
+    accounts.confirmation_resend(email="annie@example.org")
+
+    assert accounts.confirmation_resend(email="annie@example.org") is False
     assert OutgoingEmail.objects.filter(template_code="account_confirmation").count() == 1
 
 
@@ -151,6 +184,70 @@ def test_claims_stop_matching_after_five_refusals_a_day():
     assert student.user is None
 
 
+def test_more_accounts_are_no_more_guesses_at_one_record():
+    student = StudentFactory(status_no="12345", date_of_birth=DOB)
+    plus = [AccountFactory(user__username=f"annie+{n}@example.org") for n in range(3)]
+    for day in range(1, 6):  # five refusals, spread over three accounts of one person
+        accounts.student_claim(
+            account=plus[day % 3], status_no="12345", date_of_birth=DOB.replace(day=day)
+        )
+
+    fresh = AccountFactory()
+    assert accounts.student_claim(account=fresh, status_no="12345", date_of_birth=DOB) is None
+    student.refresh_from_db()
+    assert student.user is None
+
+
+def test_claims_from_one_address_stop_matching_after_twenty_refusals():
+    StudentFactory(status_no="99999", date_of_birth=DOB)
+    for n in range(accounts.CLAIM_ATTEMPTS_PER_ADDRESS):
+        accounts.student_claim(
+            account=AccountFactory(), status_no=f"{n:05d}", date_of_birth=DOB,
+            ip_address="198.51.100.7",
+        )  # fmt: skip
+
+    refused = accounts.student_claim(
+        account=AccountFactory(), status_no="99999", date_of_birth=DOB, ip_address="198.51.100.7"
+    )
+    matched = accounts.student_claim(
+        account=AccountFactory(), status_no="99999", date_of_birth=DOB, ip_address="198.51.100.8"
+    )
+
+    assert refused is None and matched is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claims_cannot_get_past_the_daily_limit(settings, data_migration_rows):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    settings.PORTAL_HELP_EMAILS = ["help@example.org"]
+    student = StudentFactory(status_no="12345", date_of_birth=DOB)
+    account = AccountFactory()
+    for day in range(1, 5):  # four refusals: one try is left today
+        accounts.student_claim(
+            account=account, status_no="12345", date_of_birth=DOB.replace(day=day)
+        )
+    before = OutgoingEmail.objects.filter(template_code="claim_refused").count()
+
+    def claim(day: int) -> None:
+        try:
+            accounts.student_claim(
+                account=account, status_no="12345", date_of_birth=DOB.replace(day=day)
+            )
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:  # eight tries at once, one of them right
+        list(pool.map(claim, [10, 11, 12, 13, DOB.day, 15, 16, 17]))
+
+    student.refresh_from_db()
+    checked = OutgoingEmail.objects.filter(template_code="claim_refused").count() - before
+    checked += student.user_id is not None
+    assert checked == 1  # only one of the eight was looked at
+
+
 def test_staff_invite_a_student_with_a_one_time_link():
     staff = StaffUserFactory(group="Staff")
     student = StudentFactory(language="fr")
@@ -166,6 +263,35 @@ def test_staff_invite_a_student_with_a_one_time_link():
     assert OutgoingEmail.objects.get(template_code="account_invitation").language == "fr"
     with pytest.raises(accounts.AccountError, match="not valid any more"):
         accounts.invitation_accept(token=token, password=PASSWORD)
+
+
+def test_a_new_invitation_revokes_the_earlier_one():
+    staff = StaffUserFactory(group="Staff")
+    student = StudentFactory()
+    _first, mistyped = accounts.invitation_create(
+        student=student, email="anie@example.org", by=staff
+    )
+    accounts.invitation_create(student=student, email="annie@example.org", by=staff)
+
+    token = mistyped.rstrip("/").rsplit("/", 1)[1]
+    with pytest.raises(accounts.AccountError, match="not valid any more"):
+        accounts.invitation_accept(token=token, password=PASSWORD)
+
+
+def test_accepting_re_checks_the_record_under_its_lock(monkeypatch):
+    staff = StaffUserFactory(group="Staff")
+    student = StudentFactory()
+    _invitation, url = accounts.invitation_create(
+        student=student, email="annie@example.org", by=staff
+    )
+    invitation = Invitation.objects.get()
+    # The race: the link was looked up just before another request linked the record.
+    monkeypatch.setattr(accounts, "invitation_for", lambda token: invitation)
+    Student.objects.filter(pk=student.pk).update(user=AccountFactory().user)
+
+    with pytest.raises(accounts.AccountError, match="not valid any more"):
+        accounts.invitation_accept(token=url.rstrip("/").rsplit("/", 1)[1], password=PASSWORD)
+    assert not Account.objects.filter(email="annie@example.org").exists()
 
 
 def test_an_invitation_is_refused_for_a_student_who_has_an_account():

@@ -19,7 +19,12 @@ from enrollment.models import ChecklistItem, EnrollmentDocument, RequiredDocumen
 from enrollment.tests.factories import EnrollmentFactory
 from portal import mail
 from portal.models import MailTemplate, OutgoingEmail
-from portal.services.mail import mail_queue, outgoing_email_send, outgoing_emails_retry
+from portal.services.mail import (
+    mail_may_be_asked_for,
+    mail_queue,
+    outgoing_email_send,
+    outgoing_emails_retry,
+)
 from portal.services.reminders import document_reminders_send
 from portal.tests.factories import portal_student
 
@@ -103,6 +108,35 @@ def test_a_queued_email_is_sent_after_the_commit(django_capture_on_commit_callba
     assert email.status == Status.SENT and email.attempts == 1
     assert django_mail.outbox[0].subject.startswith("Réinitialisez")
     assert django_mail.outbox[0].to == ["annie@example.org"]
+
+
+def test_a_sent_email_keeps_no_one_time_link(django_capture_on_commit_callbacks):
+    link = "https://portal.example.org/account/reset/MQ/c4k2-0123456789abcdef/"
+    with django_capture_on_commit_callbacks(execute=True):
+        email = mail_queue(
+            code="password_reset", to="annie@example.org", language="en",
+            context={"reset_url": link, "hours": 3},
+        )  # fmt: skip
+
+    email.refresh_from_db()
+    assert link in django_mail.outbox[0].body  # the student got the link
+    assert "c4k2-0123456789abcdef" not in email.body and "/account/reset/…" in email.body
+
+
+def test_an_email_not_sent_yet_keeps_its_link_for_the_next_try(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port()
+    settings.EMAIL_USE_TLS = False
+    link = "https://portal.example.org/account/reset/MQ/c4k2-0123456789abcdef/"
+    email = mail_queue(
+        code="password_reset", to="annie@example.org", language="en",
+        context={"reset_url": link, "hours": 3},
+    )  # fmt: skip
+
+    outgoing_email_send(email_id=email.pk)
+
+    email.refresh_from_db()
+    assert email.status == Status.QUEUED and link in email.body
 
 
 def queue_reset_email(language: str = "en") -> OutgoingEmail:
@@ -277,3 +311,53 @@ def test_a_missing_template_never_undoes_the_step_that_emails():
     enrollment.refresh_from_db()
     assert enrollment.status == "approved"
     assert not OutgoingEmail.objects.filter(template_code="enrollment_approved").exists()
+
+
+# --- emails a visitor can ask for ---------------------------------------------------------
+def test_a_second_request_within_five_minutes_sends_nothing_more():
+    queue_reset_email()
+
+    assert not mail_may_be_asked_for(code="password_reset", to="ANNIE@example.org")
+
+
+def reset_email_sent(ago: dt.timedelta) -> None:
+    email = OutgoingEmail.objects.create(
+        to="annie@example.org", template_code="password_reset", language="en",
+        subject="Reset", body="…",
+    )  # fmt: skip
+    OutgoingEmail.objects.filter(pk=email.pk).update(created_at=timezone.now() - ago)
+
+
+def test_another_may_go_after_five_minutes():
+    reset_email_sent(dt.timedelta(minutes=6))
+
+    assert mail_may_be_asked_for(code="password_reset", to="annie@example.org")
+
+
+def test_no_more_than_five_a_day():
+    for hours in range(1, 6):
+        reset_email_sent(dt.timedelta(hours=hours))
+
+    assert not mail_may_be_asked_for(code="password_reset", to="annie@example.org")
+
+
+def test_yesterdays_emails_do_not_count_against_today():
+    for minutes in range(1, 6):
+        reset_email_sent(dt.timedelta(days=1, minutes=minutes))
+
+    assert mail_may_be_asked_for(code="password_reset", to="annie@example.org")
+
+
+def test_the_check_reads_the_index_not_the_whole_outbox():
+    from django.db import connection
+
+    sql, params = (
+        OutgoingEmail.objects.filter(to__iexact="a@example.org", template_code="password_reset")
+        .values("pk").query.sql_with_params()
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = " ".join(row[0] for row in cursor.fetchall())
+
+    assert "outgoing_email_to_idx" in plan

@@ -1,6 +1,7 @@
 """The account pages: signup paths, login throttling, password reset, invitations."""
 
 import datetime as dt
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -113,29 +114,31 @@ def test_an_expired_or_broken_confirmation_link_says_what_to_do(client):
     assert "not valid" in response.content.decode()
 
 
-def test_the_confirmation_link_confirms_but_signs_nobody_in(client):
+def test_the_confirmation_link_signed_out_asks_to_sign_in_and_signs_nobody_in(client):
     account = AccountFactory(confirmed_at=None)
+    path = reverse("portal:confirm", args=[confirmation_token(account)])
 
-    response = client.get(reverse("portal:confirm", args=[confirmation_token(account)]))
+    response = client.get(path)
 
     account.refresh_from_db()
-    assert account.is_confirmed
-    assert response.url == f"{reverse('portal:login')}?next={reverse('portal:claim')}"
+    assert not account.is_confirmed  # the link alone proves the address, not the person
+    assert response.url == f"{reverse('portal:login')}?next={quote(path)}"
     assert "_auth_user_id" not in client.session
 
 
-def test_signing_in_after_confirming_leads_to_the_claim(client):
+def test_signing_in_from_the_confirmation_link_confirms_the_email(client):
     account = AccountFactory(confirmed_at=None, user__username="annie@example.org")
-    client.get(reverse("portal:confirm", args=[confirmation_token(account)]))
+    path = reverse("portal:confirm", args=[confirmation_token(account)])
 
     response = client.post(
-        f"{reverse('portal:login')}?next={reverse('portal:claim')}",
-        {"username": "annie@example.org", "password": PASSWORD,
-         "next": reverse("portal:claim")},
-    )  # fmt: skip
+        f"{reverse('portal:login')}?next={quote(path)}",
+        {"username": "annie@example.org", "password": PASSWORD, "next": path},
+        follow=True,
+    )
 
-    assert response.url == reverse("portal:claim")
-    assert client.get(response.url).status_code == 200
+    account.refresh_from_db()
+    assert account.is_confirmed
+    assert response.redirect_chain[-1][0] == reverse("portal:claim")
 
 
 # --- login and throttling ------------------------------------------------------------------
@@ -175,6 +178,26 @@ def test_failed_logins_from_one_address_lock_that_address_for_every_account(clie
     assert login(client, "annie@example.org", ip="10.0.0.8").status_code == 302
 
 
+def test_behind_the_proxy_one_clients_failures_lock_only_that_client(client, settings):
+    settings.AXES_FAILURE_LIMIT, settings.TRUSTED_PROXY_COUNT = 3, 1
+    AccountFactory(user__username="annie@example.org")
+    proxy = {"REMOTE_ADDR": "172.18.0.5"}
+    for i in range(3):
+        client.post(
+            reverse("portal:login"),
+            {"username": f"guess{i}@example.org", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy,
+        )  # fmt: skip
+
+    response = client.post(
+        reverse("portal:login"),
+        {"username": "annie@example.org", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="198.51.100.8", **proxy,
+    )  # fmt: skip
+
+    assert response.status_code == 302
+
+
 def test_the_password_reset_email_comes_from_the_template_and_its_link_works(client):
     account = AccountFactory(user__username="annie@example.org")
     StudentFactory(user=account.user, language="fr")
@@ -189,6 +212,29 @@ def test_the_password_reset_email_comes_from_the_template_and_its_link_works(cli
     client.post(page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
     account.user.refresh_from_db()
     assert account.user.check_password(new)
+
+
+def test_the_owner_of_an_address_takes_back_an_account_someone_else_opened_with_it(client):
+    squatted = AccountFactory(confirmed_at=None, user__username="annie@example.org")
+    client.post(reverse("portal:password_reset"), {"email": "annie@example.org"})
+    page = client.get(link_path(OutgoingEmail.objects.get(), "/account/reset/"), follow=True)
+    new = "another long passphrase 42"
+
+    client.post(page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+
+    squatted.refresh_from_db()
+    squatted.user.refresh_from_db()
+    assert squatted.is_confirmed and squatted.user.check_password(new)
+
+
+def test_asking_for_a_reset_twice_at_once_sends_one_email_and_says_the_same(client):
+    AccountFactory(user__username="annie@example.org")
+    first = client.post(reverse("portal:password_reset"), {"email": "annie@example.org"})
+
+    second = client.post(reverse("portal:password_reset"), {"email": "annie@example.org"})
+
+    assert first.url == second.url == reverse("portal:password_reset_done")
+    assert OutgoingEmail.objects.filter(template_code="password_reset").count() == 1
 
 
 def test_a_password_reset_for_an_unknown_email_sends_nothing_and_says_the_same(client):

@@ -38,6 +38,17 @@ def submitted_enrollment(student, **kwargs):
     return enrollment
 
 
+def signed_in_payee(client, language: str = "en") -> list[ScheduledPayment]:
+    """Validated living-allowance payments of a student, signed in with their language."""
+    payments = validated_living_payments()
+    student = payments[0].enrollment.student
+    student.user, student.language = AccountFactory().user, language
+    student.save()
+    client.force_login(student.user)
+    client.cookies["django_language"] = language  # as signing in sets it
+    return payments
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_asks_a_visitor_to_sign_in(client, page):
     response = client.get(reverse(f"portal:{page}"))
@@ -54,6 +65,33 @@ def test_every_page_opens_for_the_student_and_stays_light(student_client, page):
     assert len(response.content) < 100_000
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_a_student_whose_file_staff_closed_is_told_so_on_every_page(
+    student_client, student, page
+):
+    student.is_active = False
+    student.save()
+
+    response = student_client.get(reverse(f"portal:{page}"))
+
+    assert response.status_code == 403
+    assert "Your file is closed" in response.content.decode()
+
+
+def test_a_closed_file_takes_no_upload(student_client, student, required):
+    enrollment = submitted_enrollment(student)
+    item = enrollment.checklist.first()
+    student.is_active = False
+    student.save()
+
+    response = student_client.post(
+        reverse("portal:document_upload", args=[item.pk]), {"file": upload("a.pdf", PDF)}
+    )
+
+    assert response.status_code == 403
+    assert not EnrollmentDocument.objects.exists()
+
+
 def test_a_staff_member_without_a_student_record_gets_404(client):
     from avataq.tests.factories import StaffUserFactory
 
@@ -63,15 +101,11 @@ def test_a_staff_member_without_a_student_record_gets_404(client):
 
 
 def test_the_dashboard_shows_the_enrollment_missing_documents_and_next_payments(client):
-    payments = validated_living_payments()
+    payments = signed_in_payee(client)
     enrollment = payments[0].enrollment
-    student = enrollment.student
-    student.user = AccountFactory().user
-    student.save()
     RequiredDocument.objects.create(document_type=DocumentType.objects.get(code="schedule"))
     checklist.checklist_sync(enrollment=enrollment)
     ScheduledPayment.objects.filter(pk=payments[0].pk).update(due_date=TODAY + dt.timedelta(days=5))
-    client.force_login(student.user)
 
     board = client.get(reverse("portal:dashboard")).context["board"]
 
@@ -118,11 +152,7 @@ def test_the_sheets_page_lists_only_validated_sheets(student_client, student):
 def test_a_validated_sheet_downloads_as_a_pdf_in_the_students_language(client):
     from pypdf import PdfReader
 
-    payments = validated_living_payments()
-    student = payments[0].enrollment.student
-    student.user, student.language = AccountFactory().user, "fr"
-    student.save()
-    client.force_login(student.user)
+    signed_in_payee(client, "fr")
     sheet = ComputingSheet.objects.get(status="validated")
 
     response = client.get(reverse("portal:sheet_pdf", args=[sheet.pk]))
@@ -134,13 +164,9 @@ def test_a_validated_sheet_downloads_as_a_pdf_in_the_students_language(client):
 
 
 def test_the_payments_page_shows_each_payment_and_its_status(client):
-    payments = validated_living_payments()
-    student = payments[0].enrollment.student
-    student.user = AccountFactory().user
-    student.save()
+    payments = signed_in_payee(client)
     payments[0].status, payments[0].reconciled_amount = "reconciled", payments[0].amount
     payments[0].save()
-    client.force_login(student.user)
 
     html = client.get(reverse("portal:payments")).content.decode()
 
@@ -148,12 +174,7 @@ def test_the_payments_page_shows_each_payment_and_its_status(client):
 
 
 def test_each_payment_says_what_it_is_for_in_the_students_language(client):
-    payments = validated_living_payments()
-    student = payments[0].enrollment.student
-    student.user, student.language = AccountFactory().user, "fr"
-    student.save()
-    client.force_login(student.user)
-    client.cookies["django_language"] = "fr"
+    payments = signed_in_payee(client, "fr")
 
     html = client.get(reverse("portal:payments")).content.decode()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from avataq.http import client_ip
 from portal.forms import (
     ClaimForm,
     EmailLoginForm,
@@ -33,10 +35,6 @@ NEUTRAL_CLAIM_REFUSAL = gettext_lazy(
     "sponsorship team has been told and will contact you to help."
 )
 BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 @sensitive_post_parameters("password1", "password2")
@@ -88,17 +86,19 @@ def unconfirmed(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Confirming needs the link and the password: a visitor who is not signed in signs
+    in first and comes back here. The link never signs anyone in (it stays valid for
+    days, and mail scanners open links)."""
     try:
-        account = accounts.account_confirm(token=token)
+        accounts.confirmation_account(token)  # a dead link says so before any sign-in
+        if not request.user.is_authenticated:
+            messages.info(request, _("Sign in to confirm your email."))
+            return redirect_to_login(request.get_full_path(), reverse("portal:login"))
+        accounts.account_confirm(token=token, user=request.user)
     except accounts.AccountError as exc:
         return render(request, "portal/confirm_failed.html", {"error": str(exc)}, status=400)
-    if request.user.is_authenticated and request.user.pk == account.user_id:
-        messages.success(request, _("Thank you: your email is confirmed."))
-        return redirect("portal:dashboard")
-    # The link proves the address, not who holds it now: it stays valid for days and
-    # mail scanners open links, so it never signs anyone in. The password does.
-    messages.success(request, _("Thank you: your email is confirmed. Sign in to continue."))
-    return redirect_to_login(reverse("portal:claim"), reverse("portal:login"))
+    messages.success(request, _("Thank you: your email is confirmed."))
+    return redirect("portal:dashboard")
 
 
 @never_cache
@@ -114,7 +114,7 @@ def claim(request: HttpRequest) -> HttpResponse:
                 account=request.account,
                 status_no=form.cleaned_data["status_no"],
                 date_of_birth=form.cleaned_data["date_of_birth"],
-                ip_address=_ip(request),
+                ip_address=client_ip(request),
             )
         except accounts.AccountError as exc:
             form.add_error(None, str(exc))
@@ -185,6 +185,11 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "portal/password_reset_confirm.html"
     success_url = reverse_lazy("portal:password_reset_complete")
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        response = super().form_valid(form)
+        accounts.account_email_proven(user=form.user)
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from avataq.http import client_ip
 from billing.pdf import sheet_pdf
 from documents.models import DocumentIndex
 from documents.services import DocumentRejected, document_download_url
@@ -123,7 +124,7 @@ def document_download(request: HttpRequest, item_id: int) -> HttpResponse:
     if index is None:
         raise Http404("no such document")
     url = document_download_url(
-        document=index, user=request.user, ip_address=request.META.get("REMOTE_ADDR")
+        document=index, user=request.user, ip_address=client_ip(request)
     )
     return redirect(url)
 

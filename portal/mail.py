@@ -38,6 +38,10 @@ CATALOG: dict[str, MailSpec] = {
         _("Account confirmation"),
         {"confirm_url": f"{_PORTAL}/account/confirm/abc/", "days": 7},
     ),
+    "account_exists": MailSpec(
+        _("Signup with an email that has an account"),
+        {"login_url": f"{_PORTAL}/account/login/", "reset_url": f"{_PORTAL}/account/reset/"},
+    ),
     "account_invitation": MailSpec(
         _("Invitation to the portal"),
         {"first_name": "Annie", "invite_url": f"{_PORTAL}/account/invitation/abc/", "days": 14},

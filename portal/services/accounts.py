@@ -9,6 +9,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
@@ -66,27 +67,47 @@ def _send_confirmation(account: Account) -> None:
     )
 
 
+def _tell_owner_of_signup(email: str, language: str) -> None:
+    """Someone signed up with an address that has an account: its owner hears of it (and
+    how to sign in or reset), the person signing up learns nothing."""
+    if not mail_may_be_asked_for(code="account_exists", to=email):
+        return
+    existing = Account.objects.filter(email__iexact=normalize_email(email)).first()
+    mail_queue(
+        code="account_exists",
+        to=email,
+        language=existing.language if existing else _language(language),
+        context={
+            "login_url": absolute_url(reverse("portal:login")),
+            "reset_url": absolute_url(reverse("portal:password_reset")),
+        },
+    )
+
+
 @transaction.atomic
-def account_signup(*, email: str, password: str, language: str) -> Account:
-    """A new, unconfirmed account; the confirmation email is queued."""
+def account_signup(*, email: str, password: str, language: str) -> Account | None:
+    """A new, unconfirmed account; the confirmation email is queued. When the address
+    already has an account, its owner is emailed instead and ``None`` comes back: the
+    page answers the same either way, so signup never tells whether an address has an
+    account here (which would tell that its owner is a beneficiary of the program)."""
     email = email.strip()
-    if email_taken(email):
-        raise AccountError(_("An account already uses this email. Sign in, or reset the password."))
     user = User(username=normalize_email(email), email=email)
     try:
         validate_password(password, user)
     except ValidationError as exc:
         raise AccountError(" ".join(exc.messages)) from None
+    if email_taken(email):
+        make_password(password)  # the work of a real signup: the timing tells nothing either
+        _tell_owner_of_signup(email, language)
+        return None
     user.set_password(password)
     try:
         with transaction.atomic():
             user.save()
             account = Account.objects.create(user=user, email=email, language=_language(language))
-    except IntegrityError:
-        # Someone signed up with the same address a moment earlier.
-        raise AccountError(
-            _("An account already uses this email. Sign in, or reset the password.")
-        ) from None
+    except IntegrityError:  # someone signed up with the same address a moment earlier
+        _tell_owner_of_signup(email, language)
+        return None
     _send_confirmation(account)
     return account
 

@@ -35,9 +35,20 @@ def test_signup_creates_an_unconfirmed_account_and_queues_its_confirmation_email
 def test_emails_are_unique_without_regard_to_case():
     accounts.account_signup(email="annie@example.org", password=PASSWORD, language="en")
 
-    with pytest.raises(accounts.AccountError, match="already uses this email"):
-        accounts.account_signup(email="ANNIE@example.ORG", password=PASSWORD, language="en")
-    assert Account.objects.count() == 1
+    again = accounts.account_signup(email="ANNIE@example.ORG", password=PASSWORD, language="en")
+
+    assert again is None and Account.objects.count() == 1
+
+
+def test_a_signup_with_an_email_in_use_tells_its_owner_in_their_language():
+    AccountFactory(user__username="annie@example.org", language="fr")
+
+    accounts.account_signup(email="Annie@example.org", password=PASSWORD, language="en")
+
+    told = OutgoingEmail.objects.get(template_code="account_exists")
+    assert told.to == "Annie@example.org" and told.language == "fr"
+    assert "/account/reset/" in told.body and "/account/login/" in told.body
+    assert not OutgoingEmail.objects.filter(template_code="account_confirmation").exists()
 
 
 def test_a_weak_password_is_refused_by_the_password_rules():

@@ -35,6 +35,7 @@ NEUTRAL_CLAIM_REFUSAL = gettext_lazy(
     "sponsorship team has been told and will contact you to help."
 )
 BACKEND = "django.contrib.auth.backends.ModelBackend"
+SIGNUP_EMAIL = "portal_signup_email"  # session key: the address just signed up with
 
 
 @sensitive_post_parameters("password1", "password2")
@@ -46,7 +47,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            account = accounts.account_signup(
+            accounts.account_signup(
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
                 language=get_language(),
@@ -54,8 +55,9 @@ def signup(request: HttpRequest) -> HttpResponse:
         except accounts.AccountError as exc:
             form.add_error(None, str(exc))
         else:
-            # Signed in at once, but the pages stay closed until the email is confirmed.
-            login(request, account.user, backend=BACKEND)
+            # The same next page whether the address was new or had an account already
+            # (its owner got an email instead): signup tells nobody which.
+            request.session[SIGNUP_EMAIL] = form.cleaned_data["email"].strip()
             return redirect("portal:unconfirmed")
     return render(request, "portal/signup.html", {"form": form})
 
@@ -67,20 +69,22 @@ def unconfirmed(request: HttpRequest) -> HttpResponse:
     account = account_of(request.user) if request.user.is_authenticated else None
     if account is not None and account.is_confirmed:
         return redirect("portal:dashboard")
-    form = ResendForm(request.POST or None)
+    signup_email = request.session.get(SIGNUP_EMAIL)
+    form = ResendForm(request.POST or None, initial={"email": signup_email})
+    context = {"form": form, "account": account, "signup_email": signup_email}
     if request.method == "POST":
         if account is not None:
             accounts.confirmation_resend(email=account.email)
         elif form.is_valid():
             accounts.confirmation_resend(email=form.cleaned_data["email"])
         else:
-            return render(request, "portal/unconfirmed.html", {"form": form, "account": account})
+            return render(request, "portal/unconfirmed.html", context)
         messages.success(
             request,
             _("If an account with that email awaits confirmation, a new link is on its way."),
         )
         return redirect("portal:unconfirmed")
-    return render(request, "portal/unconfirmed.html", {"form": form, "account": account})
+    return render(request, "portal/unconfirmed.html", context)
 
 
 @never_cache

@@ -247,6 +247,8 @@ def test_concurrent_claims_cannot_get_past_the_daily_limit(settings, data_migrat
             accounts.student_claim(
                 account=account, status_no="12345", date_of_birth=DOB.replace(day=day)
             )
+        except accounts.AccountError:
+            pass  # the right answer won the lock first: the account is linked already
         finally:
             connections.close_all()
 

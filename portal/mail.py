@@ -50,6 +50,14 @@ CATALOG: dict[str, MailSpec] = {
         _("Password reset"),
         {"reset_url": f"{_PORTAL}/account/reset/MQ/abc/", "hours": 3},
     ),
+    "record_linked": MailSpec(
+        _("Student record linked to a portal account"),
+        {
+            "first_name": "Annie",
+            "email": "annie@example.org",
+            "contact_email": "sponsorship@example.org",
+        },
+    ),
     "application_received": MailSpec(
         _("Application received"),
         {

@@ -151,12 +151,17 @@ TEMPLATES = {
 }
 
 
-def create_defaults(apps, schema_editor):
+def create_templates(apps, templates):
+    """Create the templates that do not exist yet (later migrations use this too)."""
     MailTemplate = apps.get_model("portal", "MailTemplate")
-    for (code, language), (subject, body) in TEMPLATES.items():
+    for (code, language), (subject, body) in templates.items():
         MailTemplate.objects.get_or_create(
             code=code, language=language, defaults={"subject": subject, "body": body}
         )
+
+
+def create_defaults(apps, schema_editor):
+    create_templates(apps, TEMPLATES)
 
 
 class Migration(migrations.Migration):

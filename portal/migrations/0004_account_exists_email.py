@@ -30,11 +30,7 @@ TEMPLATES = {
 
 
 def create_defaults(apps, schema_editor):
-    MailTemplate = apps.get_model("portal", "MailTemplate")
-    for (code, language), (subject, body) in TEMPLATES.items():
-        MailTemplate.objects.get_or_create(
-            code=code, language=language, defaults={"subject": subject, "body": body}
-        )
+    _defaults.create_templates(apps, TEMPLATES)
 
 
 class Migration(migrations.Migration):

@@ -245,12 +245,27 @@ def student_claim(
         if within_limits:  # past a limit, staff already know
             _notify_staff_of_refused_claim(account, attempt, refused_today + 1)
         return None
+    on_file = student.email
     student.user = account.user
     student.language = account.language
     if not student.email:
         student.email = account.email
     student._history_user = account.user
     student.save(update_fields=["user", "language", "email", "updated_at"])
+    if on_file and normalize_email(on_file) != normalize_email(account.email):
+        # Whoever knew the status number and date of birth now sees the file: the
+        # student hears of it at the address the program has for them.
+        mail_queue(
+            code="record_linked",
+            to=on_file,
+            language=student.language,
+            context={
+                "first_name": student.first_name,
+                "email": account.email,
+                "contact_email": settings.PORTAL_CONTACT_EMAIL,
+            },
+            student=student,
+        )
     return student
 
 

@@ -29,7 +29,8 @@ def data_migration_rows():
 
     for module in ["documents.migrations.0002_document_types",
                    "portal.migrations.0002_default_mail_templates",
-                   "portal.migrations.0004_account_exists_email"]:  # fmt: skip
+                   "portal.migrations.0004_account_exists_email",
+                   "portal.migrations.0005_record_linked_email"]:  # fmt: skip
         migration = importlib.import_module(module)
         creator = getattr(migration, "create_defaults", None) or migration.create_types
         creator(apps, None)

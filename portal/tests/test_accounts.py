@@ -140,6 +140,26 @@ def test_a_matching_claim_links_the_record_and_keeps_the_language():
     assert ClaimAttempt.objects.get().succeeded
 
 
+def test_the_student_hears_of_the_link_at_the_address_on_their_record():
+    account = AccountFactory(user__username="someone@example.org", language="fr")
+    StudentFactory(status_no="12345", date_of_birth=DOB, email="annie@example.org")
+
+    accounts.student_claim(account=account, status_no="12345", date_of_birth=DOB)
+
+    told = OutgoingEmail.objects.get(template_code="record_linked")
+    assert told.to == "annie@example.org" and told.language == "fr"
+    assert "someone@example.org" in told.body
+
+
+def test_no_such_email_when_the_record_has_the_accounts_own_address():
+    account = AccountFactory(user__username="annie@example.org")
+    StudentFactory(status_no="12345", date_of_birth=DOB, email="Annie@Example.org")
+
+    accounts.student_claim(account=account, status_no="12345", date_of_birth=DOB)
+
+    assert not OutgoingEmail.objects.filter(template_code="record_linked").exists()
+
+
 @pytest.mark.parametrize(
     "status_no, dob",
     [("12345", dt.date(2004, 3, 15)), ("99999", DOB)],

@@ -119,11 +119,12 @@ class ApplyForm(forms.Form):
 
 
 class UploadForm(forms.Form):
+    # What a phone offers to pick (the documents app checks the content itself).
+    ACCEPT = ".pdf,.jpg,.jpeg,.png,.heic,application/pdf,image/*"
+
     file = forms.FileField(
         label=_("File (PDF, JPEG, PNG or HEIC)"),
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ".pdf,.jpg,.jpeg,.png,.heic,application/pdf,image/*"}
-        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
     )
 
 

@@ -8,25 +8,17 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Sum
 from django.urls import reverse
 from django.utils import formats, translation
 
-from avataq.money import ZERO, format_money
+from avataq.money import format_money
 from billing.models import ComputingSheet, ComputingSheetLine, ScheduledPayment
 from enrollment.models import ChecklistItem, Enrollment
 from portal.mail import MailError
-from portal.services.mail import absolute_url, mail_queue
+from portal.services.mail import absolute_url, mail_queue, student_address
 from scholarships.models import Student
 
 log = logging.getLogger(__name__)
-
-
-def student_address(student: Student) -> str:
-    """Where a student's emails go: the portal account's email, else the record's."""
-    if student.user_id and student.user.email:
-        return student.user.email
-    return student.email
 
 
 def _queue(code: str, student: Student, context: dict[str, object]) -> None:
@@ -103,18 +95,14 @@ def on_sheet_validated(sender: Any, sheet: ComputingSheet, **kwargs: Any) -> Non
     sheet = ComputingSheet.objects.select_related(
         "enrollment__session", "enrollment__student__user"
     ).get(pk=sheet.pk)
-    totals = dict(
-        sheet.lines.values("payee").annotate(total=Sum("amount")).values_list("payee", "total")
-    )
     student = sheet.enrollment.student
-    Payee = ComputingSheetLine.Payee
     _queue(
         "sheet_validated",
         student,
         {
             "session": sheet.enrollment.session.code,
-            "student_total": format_money(totals.get(Payee.STUDENT) or ZERO, student.language),
-            "school_total": format_money(totals.get(Payee.SCHOOL) or ZERO, student.language),
+            "student_total": format_money(sheet.student_total, student.language),
+            "school_total": format_money(sheet.school_total, student.language),
             "sheets_url": absolute_url(reverse("portal:sheets")),
         },
     )

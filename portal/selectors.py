@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from billing.models import ComputingSheet, ComputingSheetLine, ScheduledPayment
+from documents.models import DocumentIndex
 from enrollment.models import ChecklistItem, Enrollment
 from portal.models import Account
 from scholarships.models import Program, School, Session, Student
@@ -56,6 +57,11 @@ def student_checklist(student: Student) -> QuerySet[ChecklistItem]:
         )
         .order_by("-enrollment__session__start_date", "enrollment_id", "document_type__name")
     )
+
+
+def checklist_document_index(student: Student, item: ChecklistItem) -> DocumentIndex | None:
+    """The index row of the document a checklist item holds, if it is the student's."""
+    return DocumentIndex.objects.filter(s3_key=item.document.key, student=student).first()
 
 
 def missing_documents(student: Student) -> QuerySet[ChecklistItem]:

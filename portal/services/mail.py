@@ -25,6 +25,13 @@ def absolute_url(path: str) -> str:
     return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 
+def student_address(student: Student) -> str:
+    """Where a student's emails go: the portal account's email, else the record's."""
+    if student.user_id and student.user.email:
+        return student.user.email
+    return student.email
+
+
 def _template(code: str, language: str) -> MailTemplate:
     found = {t.language: t for t in MailTemplate.objects.filter(code=code)}
     template = found.get(language) or found.get("en")

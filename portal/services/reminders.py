@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from enrollment.models import ChecklistItem, Enrollment
 from portal.models import OutgoingEmail
-from portal.receivers import student_address
-from portal.services.mail import absolute_url, mail_queue
+from portal.services.mail import absolute_url, mail_queue, student_address
 from scholarships.models import Student
 
 REMINDER_EVERY = dt.timedelta(days=7)

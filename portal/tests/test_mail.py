@@ -8,6 +8,7 @@ from django.core import mail as django_mail
 from django.urls import reverse
 from django.utils import timezone
 
+from avataq.money import format_money
 from avataq.tests.factories import StaffUserFactory
 from billing import services as billing
 from billing.models import ScheduledPayment
@@ -246,8 +247,12 @@ def test_a_validated_sheet_and_a_sent_payment_email_the_student_with_amounts():
 
     billing.payment_mark(payment=payments[0], status=ScheduledPayment.Status.SENT)
 
+    sheet = payments[0].sheet
     sheet_email = OutgoingEmail.objects.get(template_code="sheet_validated")
-    assert sheet_email.student == student and "$" in sheet_email.body
+    assert sheet_email.student == student
+    assert student.language == "en"
+    assert f"Paid to you: {format_money(sheet.student_total)}\n" in sheet_email.body
+    assert f"Paid to your school: {format_money(sheet.school_total)}\n" in sheet_email.body
     payment_email = OutgoingEmail.objects.get(template_code="payment_sent")
     assert f"{payments[0].amount:,}" in payment_email.body
     assert payments[0].reference in payment_email.body

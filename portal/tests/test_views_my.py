@@ -58,11 +58,23 @@ def test_every_page_asks_a_visitor_to_sign_in(client, page):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_opens_for_the_student_and_stays_light(student_client, page):
+def test_every_page_opens_for_the_student_and_stays_light(
+    student_client, student, required, page
+):
+    grow(student, 2010, 9)  # nine years of enrollments, checklists and documents
+
     response = student_client.get(reverse(f"portal:{page}"))
 
     assert response.status_code == 200
     assert len(response.content) < 100_000
+
+
+def test_the_documents_page_states_the_upload_limit_in_force(student_client, settings):
+    settings.DOCUMENT_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+
+    html = student_client.get(reverse("portal:documents")).content.decode()
+
+    assert "up to 10 MB" in html
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +13,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from avataq.http import client_ip
 from billing.pdf import sheet_pdf
-from documents.models import DocumentIndex
 from documents.services import DocumentRejected, document_download_url
 from enrollment.services import EnrollmentError
 from portal import selectors
@@ -84,7 +84,13 @@ def apply(request: HttpRequest) -> HttpResponse:
 def documents(request: HttpRequest) -> HttpResponse:
     items = list(selectors.student_checklist(request.student))
     return render(
-        request, "portal/my_documents.html", {"items": items, "upload_form": UploadForm()}
+        request,
+        "portal/my_documents.html",
+        {
+            "items": items,
+            "accept": UploadForm.ACCEPT,
+            "max_mb": settings.DOCUMENT_MAX_UPLOAD_SIZE // (1024 * 1024),
+        },
     )
 
 
@@ -120,7 +126,7 @@ def document_download(request: HttpRequest, item_id: int) -> HttpResponse:
     item = get_object_or_404(
         selectors.student_checklist(request.student).filter(document__isnull=False), pk=item_id
     )
-    index = DocumentIndex.objects.filter(s3_key=item.document.key, student=request.student).first()
+    index = selectors.checklist_document_index(request.student, item)
     if index is None:
         raise Http404("no such document")
     url = document_download_url(

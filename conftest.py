@@ -24,6 +24,16 @@ def redis_url() -> str:
 
 
 @pytest.fixture(autouse=True)
+def _language_back_to_the_default():
+    """A request in French leaves French active in this thread (LocaleMiddleware does not
+    deactivate it): the next test starts in the default language again."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Factories hash a password per user; the production hasher costs ~0.3 s each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,7 +1,27 @@
+from collections.abc import Callable
+from functools import wraps
+
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 
 from avataq.models import BackupRecord
+
+
+def guarded_view(
+    model_admin: admin.ModelAdmin, view: Callable[..., HttpResponse], *, action: str = "view"
+) -> Callable[..., HttpResponse]:
+    """A custom admin page (a report, a PDF) with the same guard as the model's own pages:
+    signed-in staff (``admin_view``) *and* the model permission ``action``. A view about
+    one object checks the object too (``has_view_permission(request, obj)``)."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not getattr(model_admin, f"has_{action}_permission")(request):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return model_admin.admin_site.admin_view(guarded)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -1,9 +1,13 @@
-"""Who is asking: the client's address, as far as the deployment can know it."""
+"""Who is asking (the client's address, as far as the deployment can know it), and what
+may be kept of the answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -22,3 +26,25 @@ def client_ip(request: HttpRequest) -> str | None:
         if len(hops) >= count:
             return hops[-count]
     return request.META.get("REMOTE_ADDR") or None
+
+
+# Pages that only a signed-in user ever sees, whoever asks (a redirect to the login page
+# from there is private too: it names the page).
+PRIVATE_PREFIXES = ("/admin/", "/finance/", "/documents/", "/my/", "/api/", "/account/")
+
+
+class NoStoreMiddleware:
+    """No browser or proxy keeps a copy of a private page: every response to a signed-in
+    user, and every response under a private prefix, says ``Cache-Control: no-store``.
+    (A shared community computer's back button must not show the last student's file.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = bool(user is not None and user.is_authenticated)
+        if signed_in or request.path.startswith(PRIVATE_PREFIXES):
+            patch_cache_control(response, no_store=True, private=True)
+        return response

@@ -6,12 +6,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import transaction
 
-from avataq.roles import FINANCE, OPS, STAFF
+from avataq.roles import COUNSELLORS, FINANCE, OPS, STAFF
 
-# username → (group, superuser)
+# username → (group, superuser); the counsellor is one the demo data assigns students to.
 DEMO_LOGINS: dict[str, tuple[str | None, bool]] = {
     "admin": (None, True),
     "staff": (STAFF, False),
+    "counsellor.annie": (COUNSELLORS, False),
     "finance": (FINANCE, False),
     "ops": (OPS, False),
 }

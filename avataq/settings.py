@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "avataq.http.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -329,7 +330,7 @@ PORTAL_INVITATION_DAYS = 14
 # Where students write or call for help (shown on the contact page and in emails).
 PORTAL_CONTACT_EMAIL = env.str("PORTAL_CONTACT_EMAIL", "sponsorship@localhost")
 PORTAL_CONTACT_PHONE = env.str("PORTAL_CONTACT_PHONE", "")
-# Who hears about a refused claim (besides the Staff and Counsellors with an email).
+# Who hears about a refused claim (besides the Staff group members with an email).
 PORTAL_HELP_EMAILS = env.list("PORTAL_HELP_EMAILS", default=[])
 # Links in emails (sent by tasks, with no request to read the host from).
 PORTAL_BASE_URL = env.url("PORTAL_BASE_URL", schemes={"http", "https"})

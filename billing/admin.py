@@ -2,6 +2,7 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -9,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from avataq.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+from avataq.admin import ReadOnlyAdmin, ReadOnlyTabularInline, guarded_view
 from billing import selectors, services
 from billing.models import (
     CommunityFare,
@@ -174,7 +175,7 @@ class ComputingSheetAdmin(ReadOnlyAdmin):
         return [
             path(
                 "<int:pk>/pdf/",
-                self.admin_site.admin_view(self.pdf_view),
+                guarded_view(self, self.pdf_view),
                 name="billing_computingsheet_pdf",
             ),
             *super().get_urls(),
@@ -182,6 +183,8 @@ class ComputingSheetAdmin(ReadOnlyAdmin):
 
     def pdf_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         sheet = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_view_permission(request, sheet):
+            raise PermissionDenied
         response = HttpResponse(sheet_pdf(sheet), content_type="application/pdf")
         response["Content-Disposition"] = (
             f'inline; filename="sheet-{sheet.enrollment_id}-r{sheet.revision}.pdf"'
@@ -311,7 +314,7 @@ class SchoolInvoiceAdmin(admin.ModelAdmin):
         return [
             path(
                 "discrepancies/",
-                self.admin_site.admin_view(self.discrepancies),
+                guarded_view(self, self.discrepancies),
                 name="billing_schoolinvoice_discrepancies",
             ),
             *super().get_urls(),
@@ -350,14 +353,14 @@ class SchoolInvoiceAdmin(admin.ModelAdmin):
 
 @admin.register(SchoolInvoiceDocument)
 class SchoolInvoiceDocumentAdmin(DocumentUploadAdmin):
-    list_display = ["__str__", "invoice", "student", "uploaded_at"]
-    list_select_related = ["invoice__school", "student"]
-    search_fields = ["invoice__invoice_number", "=student__status_no", "student__last_name"]
-    autocomplete_fields = ["invoice", "student"]
-    identity_fields = ["invoice", "student"]
+    list_display = ["__str__", "invoice", "uploaded_at"]
+    list_select_related = ["invoice__school"]
+    search_fields = ["invoice__invoice_number", "=invoice__school__code", "invoice__school__name"]
+    autocomplete_fields = ["invoice"]
+    identity_fields = ["invoice"]
 
 
-@admin.action(description="Compute computing sheets", permissions=["change"])
+@admin.action(description="Compute computing sheets", permissions=["compute"])
 def compute_sheets(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
     _each(
         request,
@@ -368,5 +371,11 @@ def compute_sheets(model_admin: admin.ModelAdmin, request: HttpRequest, queryset
     )
 
 
+def _may_compute_sheets(model_admin: admin.ModelAdmin, request: HttpRequest) -> bool:
+    """Computing sheets is Finance's work, whoever else may change enrollments."""
+    return request.user.has_perm("billing.add_computingsheet")
+
+
 # Billing adds its step to the enrollments' list (enrollment knows nothing of billing).
 EnrollmentAdmin.actions = [*EnrollmentAdmin.actions, compute_sheets]
+EnrollmentAdmin.has_compute_permission = _may_compute_sheets

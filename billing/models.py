@@ -336,13 +336,11 @@ class SchoolInvoiceLine(models.Model):
 
 
 class SchoolInvoiceDocument(S3DocumentMixin):
-    """A school invoice's PDF, filed in the folder of a student it bills."""
+    """A school invoice's PDF. It lists several students, so it is the school's document:
+    filed under ``schools/{code}/{year}/``, in no student's folder, never shown to one."""
 
     invoice = models.ForeignKey(
         SchoolInvoice, on_delete=models.PROTECT, related_name="documents", verbose_name=_("invoice")
-    )
-    student = models.ForeignKey(
-        Student, on_delete=models.PROTECT, related_name="+", verbose_name=_("student")
     )
 
     class Meta:
@@ -351,10 +349,10 @@ class SchoolInvoiceDocument(S3DocumentMixin):
         ordering = ["-uploaded_at"]
 
     def __str__(self) -> str:
-        return self.key or f"{self.invoice} — {self.student}"
+        return self.key or str(self.invoice)
 
-    def document_student(self) -> Student:
-        return self.student
+    def document_student(self) -> None:
+        return None
 
     def document_scholar_year(self) -> str:
         return self.invoice.scholar_year.code

@@ -8,6 +8,7 @@ from avataq.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from documents import services
 from documents.forms import DocumentUploadForm
 from documents.models import ApiKey, DocumentAccess, DocumentIndex, DocumentType, DocumentVersion
+from documents.permissions import documents_visible_to
 
 
 @admin.register(DocumentType)
@@ -33,6 +34,16 @@ class DocumentIndexAdmin(ReadOnlyAdmin):
     search_fields = ["=student_reference", "s3_key", "filename"]
     inlines = [DocumentVersionInline]
     show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DocumentIndex]:
+        # The explorer's rule: a counsellor's students only, school documents to the
+        # roles that handle them.
+        return documents_visible_to(request.user).select_related("student")
+
+    def has_view_permission(self, request: HttpRequest, obj: DocumentIndex | None = None) -> bool:
+        return super().has_view_permission(request, obj) and (
+            obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+        )
 
 
 @admin.register(DocumentAccess)

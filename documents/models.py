@@ -32,12 +32,29 @@ class DocumentType(models.Model):
     name = models.CharField(_("name"), max_length=120)
     name_fr = models.CharField(_("name in French"), max_length=120, blank=True)
     applies_to = models.CharField(_("applies to"), max_length=12, choices=AppliesTo.choices)
+    shown_to_student = models.BooleanField(
+        _("shown to the student"),
+        default=True,
+        help_text=_(
+            "The student may download their own documents of this type in the portal. "
+            "Never for a type that concerns several students (a school invoice)."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("document type")
         verbose_name_plural = _("document types")
         ordering = ["applies_to", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(applies_to="invoice", shown_to_student=True),
+                name="doctype_invoice_never_shown_to_student",
+                violation_error_message=_(
+                    "A school invoice concerns several students: it is never shown to one."
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -55,6 +72,11 @@ class S3DocumentMixin(models.Model):
     student, which scholar year, which type, which qualifier); ``documents.services``
     generates the key, streams the upload, and upserts the :class:`DocumentIndex` row
     after the transaction commits.
+
+    A document whose subject is one student alone says so with ``document_student()``
+    and is filed in that student's folder; a document about a school (and possibly
+    several of its students) returns ``None`` there and its school from
+    ``document_school()``: it is filed under the school, never in a student's folder.
     """
 
     file = models.FileField(
@@ -78,7 +100,8 @@ class S3DocumentMixin(models.Model):
         abstract = True
 
     # --- what the inheritor says about itself -------------------------------------------
-    def document_student(self) -> Student:
+    def document_student(self) -> Student | None:
+        """The one student this document is about; ``None`` for a school's document."""
         raise NotImplementedError
 
     def document_scholar_year(self) -> str:
@@ -104,13 +127,22 @@ class S3DocumentMixin(models.Model):
 class DocumentIndex(models.Model):
     """One row per stored object: what the explorer lists and downloads go through."""
 
+    class Subject(models.TextChoices):
+        STUDENT = "student", _("One student")
+        SCHOOL = "school", _("A school")
+
+    subject = models.CharField(
+        _("about"), max_length=8, choices=Subject.choices, default=Subject.STUDENT
+    )
     student = models.ForeignKey(
         "scholarships.Student",
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="indexed_documents",
         verbose_name=_("student"),
     )
-    student_reference = models.CharField(_("status number"), max_length=12)
+    student_reference = models.CharField(_("status number"), max_length=12, blank=True)
     scholar_year = models.CharField(_("scholar year"), max_length=9)
     category = models.SlugField(_("category"), max_length=60)
     school = models.ForeignKey(
@@ -136,7 +168,14 @@ class DocumentIndex(models.Model):
         verbose_name_plural = _("document index")
         ordering = ["-pk"]
         permissions = [
-            ("can_view_documents", _("Can open the document explorer and download any document")),
+            (
+                "can_view_documents",
+                _("Can open the document explorer and download any student's document"),
+            ),
+            (
+                "can_view_school_documents",
+                _("Can see and download school documents (invoices listing several students)"),
+            ),
         ]
         indexes = [
             models.Index(fields=["scholar_year", "category"], name="docindex_year_category_idx"),
@@ -147,14 +186,28 @@ class DocumentIndex(models.Model):
         # The explorer's search (icontains is UPPER(filename) LIKE …) has a trigram index
         # on that expression: migration 0003, in SQL, as Django's OpClass renders the
         # expression without the parentheses PostgreSQL needs.
+        # A student's document sits in that student's folder; a school's document has no
+        # student and sits under schools/: no document about several students can ever be
+        # in one student's folder, or be served as theirs.
         constraints = [
             models.CheckConstraint(
-                condition=Q(
-                    s3_key__startswith=Concat(
-                        F("student_reference"), Value("/"), F("scholar_year"), Value("/")
+                condition=(
+                    Q(
+                        subject="student",
+                        student__isnull=False,
+                        s3_key__startswith=Concat(
+                            F("student_reference"), Value("/"), F("scholar_year"), Value("/")
+                        ),
+                    )
+                    | Q(
+                        subject="school",
+                        student__isnull=True,
+                        student_reference="",
+                        school__isnull=False,
+                        s3_key__startswith="schools/",
                     )
                 ),
-                name="docindex_key_under_student_year_prefix",
+                name="docindex_key_in_its_subjects_folder",
             ),
         ]
 

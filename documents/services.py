@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from documents import filetypes, keys
 from documents.models import ApiKey, DocumentAccess, DocumentIndex, DocumentType, DocumentVersion
@@ -92,14 +93,22 @@ def _free_key(parts: keys.KeyParts) -> str:
 
 
 def _key_parts(document: S3DocumentMixin, filename: str) -> keys.KeyParts:
+    """A student's document goes to that student's folder; a school's (no student) to
+    the school's, never to a student's."""
+    student = document.document_student()
+    described = {
+        "scholar_year": document.document_scholar_year(),
+        "document_type": document.document_type_code(),
+        "qualifier": document.document_qualifier(),
+        "filename": filename,
+    }
     try:
-        return keys.document_key(
-            status_no=document.document_student().status_no,
-            scholar_year=document.document_scholar_year(),
-            document_type=document.document_type_code(),
-            qualifier=document.document_qualifier(),
-            filename=filename,
-        )
+        if student is not None:
+            return keys.document_key(status_no=student.status_no, **described)
+        school = document.document_school()
+        if school is None:
+            raise keys.InvalidKey("the document says neither its student nor its school")
+        return keys.school_document_key(school_code=slugify(school.code), **described)
     except keys.InvalidKey as exc:
         raise DocumentRejected(str(exc)) from None
 
@@ -182,8 +191,9 @@ def document_index_upsert(
     index, _ = DocumentIndex.objects.update_or_create(
         s3_key=document.key,
         defaults={
+            "subject": DocumentIndex.Subject.STUDENT if student else DocumentIndex.Subject.SCHOOL,
             "student": student,
-            "student_reference": student.status_no,
+            "student_reference": student.status_no if student else "",
             "scholar_year": document.document_scholar_year(),
             "category": document.document_type_code(),
             "school": school,
@@ -283,6 +293,21 @@ def category_for_slug(slug: str, codes: Iterable[str]) -> str:
     return "other"
 
 
+API_SOURCE = "api"
+# Rows the API may relabel: its own, and those a bucket scan made for objects it found
+# (a producer's object indexed by ``reindex_documents`` before the producer called).
+API_RELABELS = frozenset({API_SOURCE, "reindex"})
+
+
+class IndexedByTheApp(Exception):
+    """The ingest API may not relabel a key the app indexed (an upload's row): the index
+    would then disagree with the document it stands for."""
+
+    def __init__(self, *, s3_key: str, source_model: str) -> None:
+        super().__init__(f"{s3_key} is indexed by {source_model}")
+        self.s3_key, self.source_model = s3_key, source_model
+
+
 @transaction.atomic
 def document_index_ingest(
     *,
@@ -293,21 +318,28 @@ def document_index_ingest(
     category: str,
     size: int,
 ) -> tuple[DocumentIndex, bool]:
-    """Upsert the row for an object a producer outside the app stored. (index, created)"""
-    return DocumentIndex.objects.update_or_create(
-        s3_key=s3_key,
-        defaults={
-            "student": student,
-            "student_reference": student.status_no,
-            "scholar_year": scholar_year,
-            "category": category,
-            "filename": filename,
-            "content_type": download_content_type(s3_key),
-            "size": size,
-            "source_model": "api",
-            "source_id": None,
-        },
-    )
+    """Create, or relabel, the row of a student's object a producer outside the app
+    stored: (index, created). Only rows the API created (or a bucket scan found) are
+    relabelled; a key the app indexed raises :class:`IndexedByTheApp` and nothing changes."""
+    _lock_key(s3_key)  # two calls for one new key must not both try to insert it
+    index = DocumentIndex.objects.select_for_update().filter(s3_key=s3_key).first()
+    if index is not None and index.source_model not in API_RELABELS:
+        raise IndexedByTheApp(s3_key=s3_key, source_model=index.source_model)
+    created = index is None
+    if index is None:
+        index = DocumentIndex(s3_key=s3_key)
+    index.source_model = API_SOURCE
+    index.subject = DocumentIndex.Subject.STUDENT
+    index.student = student
+    index.student_reference = student.status_no
+    index.scholar_year = scholar_year
+    index.category = category
+    index.filename = filename
+    index.content_type = download_content_type(s3_key)
+    index.size = size
+    index.full_clean()
+    index.save()
+    return index, created
 
 
 @dataclass
@@ -325,7 +357,7 @@ def _is_document_object(key: str) -> bool:
 @transaction.atomic
 def documents_reindex(*, prefix: str = "") -> ReindexReport:
     """Create or complete index rows from a scan of the storage under ``prefix``."""
-    from scholarships.models import Student
+    from scholarships.models import School, Student
 
     report = ReindexReport()
     codes = list(DocumentType.objects.values_list("code", flat=True))
@@ -336,23 +368,32 @@ def documents_reindex(*, prefix: str = "") -> ReindexReport:
             parsed.append((obj, keys.parse_key(obj.key)))
         except keys.InvalidKey as exc:
             report.skipped.append((obj.key, str(exc)))
-    status_nos = {parts.status_no for _, parts in parsed}
+    status_nos = {parts.status_no for _, parts in parsed if parts.status_no}
     students = {s.status_no: s for s in Student.objects.filter(status_no__in=status_nos)}
+    schools = {slugify(s.code): s for s in School.objects.all()}
     existing = {
         row.s3_key: row
         for row in DocumentIndex.objects.filter(s3_key__in=[o.key for o, _ in parsed])
     }
     to_create = []
     for obj, parts in parsed:
-        student = students.get(parts.status_no)
-        if student is None:
+        student = students.get(parts.status_no) if parts.status_no else None
+        school = schools.get(parts.school_code) if parts.school_code else None
+        if parts.status_no and student is None:
             report.skipped.append((obj.key, f"no student with status_no {parts.status_no}"))
+            continue
+        if parts.school_code and school is None:
+            report.skipped.append((obj.key, f"no school with code {parts.school_code}"))
             continue
         row = existing.get(obj.key)
         if row is None:
             to_create.append(
                 DocumentIndex(
+                    subject=(
+                        DocumentIndex.Subject.STUDENT if student else DocumentIndex.Subject.SCHOOL
+                    ),
                     student=student,
+                    school=school,
                     student_reference=parts.status_no,
                     scholar_year=parts.scholar_year,
                     category=category_for_slug(parts.slug, codes),

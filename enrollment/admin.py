@@ -11,7 +11,7 @@ from avataq.admin import ReadOnlyTabularInline
 from documents.admin import DocumentUploadAdmin
 from enrollment import checklist, services
 from enrollment.models import ChecklistItem, Enrollment, EnrollmentDocument, RequiredDocument
-from scholarships.admin import StudentAdmin
+from scholarships.admin import StudentAdmin, StudentScopedAdmin
 from scholarships.models import Student
 
 DECIDED_READONLY = ["student", "session", "school", "program", "load", "credits", "residence"]
@@ -83,7 +83,7 @@ class ChecklistItemInline(ReadOnlyTabularInline):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(SimpleHistoryAdmin):
+class EnrollmentAdmin(StudentScopedAdmin, SimpleHistoryAdmin):
     form = EnrollmentAdminForm
     list_display = ["student", "session", "school", "program", "load", "status", "decided_at"]
     # Plain related filters list the (few) years, sessions, schools and communities;
@@ -229,7 +229,8 @@ class StudentWithEnrollmentsAdmin(StudentAdmin):
 
 
 @admin.register(EnrollmentDocument)
-class EnrollmentDocumentAdmin(DocumentUploadAdmin):
+class EnrollmentDocumentAdmin(StudentScopedAdmin, DocumentUploadAdmin):
+    student_path = "enrollment__student"
     list_display = ["__str__", "enrollment", "document_type", "uploaded_at"]
     list_filter = ["document_type", "enrollment__session"]
     list_select_related = ["enrollment__student", "enrollment__session", "enrollment__school",
@@ -261,7 +262,8 @@ class ChecklistReasonForm(forms.Form):
 
 
 @admin.register(ChecklistItem)
-class ChecklistItemAdmin(admin.ModelAdmin):
+class ChecklistItemAdmin(StudentScopedAdmin):
+    student_path = "enrollment__student"
     list_display = ["enrollment", "document_type", "status", "document", "reviewed_by",
                     "reviewed_at"]  # fmt: skip
     list_filter = ["status", "document_type", "enrollment__session", "enrollment__school"]

@@ -121,6 +121,11 @@ class Enrollment(models.Model):
     def is_live(self) -> bool:
         return self.status not in self.CLOSED_STATUSES
 
+    @property
+    def takes_documents(self) -> bool:
+        """Still under way: a completed, withdrawn or refused enrollment takes none."""
+        return self.is_live and self.status != self.Status.COMPLETED
+
 
 class EnrollmentDocument(S3DocumentMixin):
     """A document about one enrollment: proof of enrollment, transcript, schedule…"""

@@ -160,9 +160,7 @@ def enrollment_submit(*, enrollment: Enrollment, by: AbstractBaseUser | None) ->
 
 @transaction.atomic
 def enrollment_approve(*, enrollment: Enrollment, by: AbstractBaseUser) -> Enrollment:
-    enrollment = _transition(
-        enrollment, "approve", by, decided_by=by, decided_at=timezone.now()
-    )
+    enrollment = _transition(enrollment, "approve", by, decided_by=by, decided_at=timezone.now())
     enrollment_approved.send(sender=Enrollment, enrollment=enrollment)
     return enrollment
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from billing.models import ComputingSheet, ComputingSheetLine, ScheduledPayment
 from documents.models import DocumentIndex
+from documents.permissions import student_documents_of
 from enrollment.models import ChecklistItem, Enrollment
 from portal.models import Account
 from scholarships.models import Program, School, Session, Student
@@ -60,8 +61,9 @@ def student_checklist(student: Student) -> QuerySet[ChecklistItem]:
 
 
 def checklist_document_index(student: Student, item: ChecklistItem) -> DocumentIndex | None:
-    """The index row of the document a checklist item holds, if it is the student's."""
-    return DocumentIndex.objects.filter(s3_key=item.document.key, student=student).first()
+    """The index row of the document a checklist item holds, if the student may have it
+    (the documents app's one rule for what a student downloads)."""
+    return student_documents_of(student).filter(s3_key=item.document.key).first()
 
 
 def missing_documents(student: Student) -> QuerySet[ChecklistItem]:

@@ -14,6 +14,7 @@ from scholarships.models import (
     Student,
     StudentDocument,
 )
+from scholarships.permissions import can_assign_student, scope_to_students, sees_all_students
 
 
 @admin.register(Community)
@@ -23,8 +24,40 @@ class CommunityAdmin(admin.ModelAdmin):
     search_fields = ["name", "code"]
 
 
+class StudentScopedAdmin(admin.ModelAdmin):
+    """A model whose rows belong to a student (``student_path`` leads there): a user who
+    may not work on every student (a counsellor) lists, opens, searches, autocompletes and
+    picks only their own students' rows, and another student's answers as missing —
+    history pages included. Foreign keys to a scoped model offer only the visible rows."""
+
+    student_path = "student"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return scope_to_students(super().get_queryset(request), request.user, self.student_path)
+
+    def _in_scope(self, request: HttpRequest, obj: object | None) -> bool:
+        if obj is None or sees_all_students(request.user):
+            return True
+        return self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_view_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return super().has_view_permission(request, obj) and self._in_scope(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return super().has_change_permission(request, obj) and self._in_scope(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._in_scope(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        related = self.admin_site._registry.get(db_field.related_model)
+        if isinstance(related, StudentScopedAdmin) and "queryset" not in kwargs:
+            kwargs["queryset"] = related.get_queryset(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(Student)
-class StudentAdmin(SimpleHistoryAdmin):
+class StudentAdmin(StudentScopedAdmin, SimpleHistoryAdmin):
     list_display = [
         "status_no", "last_name", "first_name", "date_of_birth", "community", "counsellor",
         "is_active",
@@ -49,6 +82,15 @@ class StudentAdmin(SimpleHistoryAdmin):
         ("Follow-up", {"fields": ["counsellor", "user", "is_active"]}),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
+
+    student_path = "pk"
+    ASSIGNMENT_FIELDS = ["counsellor", "user"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Student | None = None) -> list:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not can_assign_student(request.user):
+            fields += self.ASSIGNMENT_FIELDS  # who follows a student is Staff's decision
+        return fields
 
     def save_model(self, request: HttpRequest, obj: Student, form, change: bool) -> None:
         services.student_save(student=obj, by=request.user)
@@ -112,7 +154,7 @@ class SessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(StudentDocument)
-class StudentDocumentAdmin(DocumentUploadAdmin):
+class StudentDocumentAdmin(StudentScopedAdmin, DocumentUploadAdmin):
     list_display = ["__str__", "student", "scholar_year", "document_type", "uploaded_at"]
     list_filter = ["scholar_year", "document_type"]
     list_select_related = ["student", "scholar_year", "document_type"]

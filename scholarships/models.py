@@ -112,8 +112,11 @@ class Student(models.Model):
         ]
         indexes = [models.Index(fields=["last_name", "first_name"], name="student_name_idx")]
         permissions = [
-            # Granted per student (django-guardian) to a counsellor, or globally.
-            ("view_student_documents", _("Can see this student's documents")),
+            # Granted per student (django-guardian) to the student's counsellor: the
+            # students a user without ``access_all_students`` may see and work on.
+            ("view_student_documents", _("Can see this student's file and documents")),
+            ("access_all_students", _("Can work on every student, not only assigned ones")),
+            ("assign_student", _("Can assign a student's counsellor and portal account")),
         ]
 
     def __str__(self) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from scholarships.models import ScholarYear, Student, StudentUserObjectPermission
-
-STUDENT_DOCUMENTS = "view_student_documents"
+from scholarships.permissions import STUDENT_OBJECT_CODENAME as STUDENT_DOCUMENTS
+from scholarships.permissions import can_assign_student
 
 
 def student_documents_permission() -> Permission:
@@ -34,13 +36,17 @@ def student_revoke_documents(*, student: Student, user_id: int) -> None:
 @transaction.atomic
 def student_save(*, student: Student, by: AbstractBaseUser | None) -> Student:
     """Create or update a student after full validation; the history records ``by``.
-    The counsellor follows the student's documents: assigned, they may see them;
-    replaced, the previous one no longer may."""
-    previous_counsellor = (
-        Student.objects.filter(pk=student.pk).values_list("counsellor_id", flat=True).first()
+    The counsellor follows the student's file: assigned, they may see and work on it;
+    replaced, the previous one no longer may. Only Staff (``assign_student``) change who
+    the counsellor is or which portal account is linked (``by=None``: the system)."""
+    previous_counsellor, previous_user = (
+        Student.objects.filter(pk=student.pk).values_list("counsellor_id", "user_id").first()
         if student.pk
-        else None
-    )
+        else (None, None)
+    ) or (None, None)
+    reassigned = (previous_counsellor, previous_user) != (student.counsellor_id, student.user_id)
+    if reassigned and by is not None and not can_assign_student(by):
+        raise PermissionDenied(_("Only Staff assign a student's counsellor or portal account."))
     student.full_clean()
     student._history_user = by
     student.save()

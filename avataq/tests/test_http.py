@@ -42,3 +42,46 @@ def test_a_missing_header_falls_back_to_the_connection(settings, header):
     settings.TRUSTED_PROXY_COUNT = 1
 
     assert client_ip(request(header)) == PROXY
+
+
+# --- what browsers and proxies may keep ----------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "group"),
+    [("/finance/", "Finance"), ("/documents/", "Staff"), ("/admin/", "Staff"),
+     ("/finance/reports/", "Finance")],
+)  # fmt: skip
+def test_private_pages_say_no_store(client, path, group):
+    from avataq.tests.factories import StaffUserFactory
+
+    client.force_login(StaffUserFactory(group=group))
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_the_login_redirect_of_a_private_page_is_not_stored_either(client):
+    response = client.get("/finance/")
+
+    assert response.status_code == 302
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_any_page_seen_signed_in_is_not_stored(client):
+    from portal.tests.factories import portal_student
+
+    client.force_login(portal_student().user)
+
+    assert "no-store" in client.get("/faq/")["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_a_public_page_seen_anonymously_may_be_cached(client):
+    response = client.get("/faq/")
+
+    assert "no-store" not in response.get("Cache-Control", "")

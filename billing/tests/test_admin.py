@@ -27,7 +27,7 @@ def enrollment():
     return enrollment
 
 
-def test_staff_compute_sheets_from_the_enrollment_list(admin_client, enrollment):
+def test_a_superuser_computes_sheets_from_the_enrollment_list(admin_client, enrollment):
     admin_client.post(
         "/admin/enrollment/enrollment/",
         {"action": "compute_sheets", "_selected_action": [enrollment.pk]},
@@ -90,3 +90,42 @@ def test_staff_add_an_adjustment_line_with_its_reason_to_a_draft(admin_client, e
     assert b"Add an adjustment line to computing sheets" in form.content
     line = sheet.lines.get(is_manual=True)
     assert (line.amount, line.reason) == (Decimal("600.00"), "Required kit")
+
+
+# --- the custom pages check the same permission as the page they belong to -------------------
+@pytest.mark.parametrize("group", ["Counsellors", None])
+def test_a_sheets_pdf_is_refused_to_staff_without_the_sheets_view_permission(
+    client, enrollment, group
+):
+    from avataq.tests.factories import StaffUserFactory
+
+    sheet = services.compute_sheet(enrollment=enrollment)
+    client.force_login(StaffUserFactory(group=group))
+
+    response = client.get(f"/admin/billing/computingsheet/{sheet.pk}/pdf/")
+
+    assert response.status_code == 403
+    assert response["Content-Type"] != "application/pdf"
+
+
+@pytest.mark.parametrize("group", ["Counsellors", None])
+def test_the_discrepancy_report_is_refused_to_staff_without_the_invoices_view_permission(
+    client, group
+):
+    from avataq.tests.factories import StaffUserFactory
+
+    client.force_login(StaffUserFactory(group=group))
+
+    assert client.get("/admin/billing/schoolinvoice/discrepancies/").status_code == 403
+
+
+@pytest.mark.parametrize("group", ["Finance", "Staff", "Ops"])
+def test_the_roles_that_see_sheets_open_a_sheets_pdf(client, enrollment, group):
+    from avataq.tests.factories import StaffUserFactory
+
+    sheet = services.compute_sheet(enrollment=enrollment)
+    client.force_login(StaffUserFactory(group=group))
+
+    response = client.get(f"/admin/billing/computingsheet/{sheet.pk}/pdf/")
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"

@@ -197,7 +197,8 @@ def test_reindex_builds_rows_for_objects_that_have_none():
     assert dict(report.skipped) == {
         "99999/2025-2026/identity.pdf": "no student with status_no 99999",
         "stray/file.txt": (
-            "'stray/file.txt' is not a document key ({status_no}/{year}/{slug}.{ext})"
+            "'stray/file.txt' is not a document key ({status_no}/{year}/{slug}.{ext} or "
+            "schools/{school_code}/{year}/{slug}.{ext})"
         ),
     }
 

@@ -283,3 +283,26 @@ def test_the_explorer_query_count_is_the_same_for_10_and_1000_rows(client, who):
 
     assert DocumentIndex.objects.count() == 1000
     assert small == large
+
+
+def test_a_student_whose_file_is_closed_downloads_nothing(client, document):
+    owner = UserFactory()
+    document.student.user, document.student.is_active = owner, False
+    document.student.save()
+
+    assert download(client, owner, document.pk).status_code == 404
+
+
+def test_a_student_gets_404_for_their_own_document_of_a_type_not_meant_for_students(client):
+    from documents.models import DocumentType
+
+    DocumentType.objects.create(
+        code="counsellor-note", name="Counsellor's note", applies_to="student",
+        shown_to_student=False,
+    )  # fmt: skip
+    owner = UserFactory()
+    note = DocumentIndexFactory(category="counsellor-note", student__user=owner)
+    shown = DocumentIndexFactory(category="transcript", student=note.student)
+
+    assert download(client, owner, note.pk).status_code == 404
+    assert download(client, owner, shown.pk).status_code == 302

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enrollment.checklist import enrollment_document_add
@@ -14,9 +16,14 @@ from enrollment.models import ChecklistItem, Enrollment, EnrollmentDocument
 from enrollment.services import enrollment_create, enrollment_submit
 from scholarships.models import Program, School, Session, Student
 
-# A document can still be sent (or sent again) for items in these states.
+# A document can still be sent (or sent again) for items in these states…
 UPLOADABLE = (ChecklistItem.Status.MISSING, ChecklistItem.Status.REFUSED,
               ChecklistItem.Status.RECEIVED)  # fmt: skip
+# …of an enrollment still under way (``Enrollment.takes_documents``).
+# Every upload keeps its object: a student sends one item's document a few times at
+# most, and a few dozen files a day; past that it is a fault or an abuse.
+VERSIONS_PER_ITEM = 5
+UPLOADS_PER_DAY = 20
 
 
 class PortalError(Exception):
@@ -50,12 +57,33 @@ def checklist_document_upload(
 ) -> EnrollmentDocument:
     """A student's document for one checklist item: stored with every rule of the
     documents app (type sniffing, size, key), and the item becomes received."""
-    # Locked until the new document is in, so a staff review of this item waits for it
-    # (and then sees the document the student sent) instead of being overwritten.
+    # The student first (the project's lock order: student, then enrollment, then its
+    # items), so two uploads of one student count each other; the item stays locked until
+    # the new document is in, so a staff review of it waits and then sees what was sent.
+    student = Student.objects.select_for_update().get(enrollments__checklist=item)
     item = ChecklistItem.objects.select_for_update().select_related("enrollment").get(pk=item.pk)
     if item.status not in UPLOADABLE:
         raise PortalError(_("%(type)s is already accepted.") % {"type": item.document_type})
-    if not item.enrollment.is_live:
+    if not item.enrollment.takes_documents:
         raise PortalError(_("This enrollment is closed: it takes no more documents."))
+    sent = EnrollmentDocument.objects.filter(
+        enrollment=item.enrollment, document_type=item.document_type
+    )
+    if sent.count() >= VERSIONS_PER_ITEM:
+        raise PortalError(
+            _(
+                "You have already sent this document %(count)d times. Write to the "
+                "sponsorship team if it must be replaced again."
+            )
+            % {"count": VERSIONS_PER_ITEM}
+        )
+    today = EnrollmentDocument.objects.filter(
+        enrollment__student=student, uploaded_at__gte=timezone.now() - dt.timedelta(days=1)
+    )
+    if today.count() >= UPLOADS_PER_DAY:
+        raise PortalError(
+            _("You have sent %(count)d files today, the most in one day. Try again tomorrow.")
+            % {"count": UPLOADS_PER_DAY}
+        )
     document = EnrollmentDocument(enrollment=item.enrollment, document_type=item.document_type)
     return enrollment_document_add(document=document, upload=upload, by=by)

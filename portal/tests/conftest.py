@@ -27,10 +27,16 @@ def data_migration_rows():
 
     from django.apps import apps
 
-    for module in ["documents.migrations.0002_document_types",
-                   "portal.migrations.0002_default_mail_templates",
+    from documents.models import DocumentType
+
+    types = importlib.import_module("documents.migrations.0002_document_types").TYPES
+    for code, name, name_fr, applies_to in types:
+        DocumentType.objects.update_or_create(
+            code=code,
+            defaults={"name": name, "name_fr": name_fr, "applies_to": applies_to,
+                      "shown_to_student": applies_to != "invoice"},
+        )  # fmt: skip
+    for module in ["portal.migrations.0002_default_mail_templates",
                    "portal.migrations.0004_account_exists_email",
                    "portal.migrations.0005_record_linked_email"]:  # fmt: skip
-        migration = importlib.import_module(module)
-        creator = getattr(migration, "create_defaults", None) or migration.create_types
-        creator(apps, None)
+        importlib.import_module(module).create_defaults(apps, None)

@@ -63,3 +63,35 @@ def test_portal_changelists_do_not_grow_with_rows(admin_client, url):
     add_rows(10)
 
     assert queries(admin_client, url) == small
+
+
+# --- Staff do the portal's support work (the claim alert email links here) -------------------
+@pytest.mark.parametrize(
+    "url",
+    ["/admin/portal/claimattempt/", "/admin/portal/outgoingemail/", "/admin/portal/invitation/",
+     "/admin/portal/invitation/add/", "/admin/portal/account/", "/admin/portal/mailtemplate/"],
+)  # fmt: skip
+def test_staff_open_the_portal_support_screens(client, url):
+    client.force_login(StaffUserFactory(group="Staff"))
+
+    assert client.get(url).status_code == 200
+
+
+def test_staff_invite_a_student_from_the_admin(client):
+    student = StudentFactory()
+    client.force_login(StaffUserFactory(group="Staff"))
+
+    response = client.post(
+        "/admin/portal/invitation/add/", {"student": student.pk, "email": "new@example.org"}
+    )
+
+    assert response.status_code == 302, response.content
+    assert Invitation.objects.get().student == student
+    assert OutgoingEmail.objects.filter(template_code="account_invitation").exists()
+
+
+@pytest.mark.parametrize("group", ["Counsellors", "Finance", "Ops"])
+def test_other_roles_do_not_see_claim_attempts(client, group):
+    client.force_login(StaffUserFactory(group=group))
+
+    assert client.get("/admin/portal/claimattempt/").status_code == 403

@@ -58,9 +58,7 @@ def test_every_page_asks_a_visitor_to_sign_in(client, page):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_opens_for_the_student_and_stays_light(
-    student_client, student, required, page
-):
+def test_every_page_opens_for_the_student_and_stays_light(student_client, student, required, page):
     grow(student, 2010, 9)  # nine years of enrollments, checklists and documents
 
     response = student_client.get(reverse(f"portal:{page}"))
@@ -78,9 +76,7 @@ def test_the_documents_page_states_the_upload_limit_in_force(student_client, set
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_a_student_whose_file_staff_closed_is_told_so_on_every_page(
-    student_client, student, page
-):
+def test_a_student_whose_file_staff_closed_is_told_so_on_every_page(student_client, student, page):
     student.is_active = False
     student.save()
 
@@ -368,3 +364,49 @@ def test_query_counts_stay_the_same_as_a_students_history_grows(
     large = queries(student_client, page)
 
     assert small == large <= 8
+
+
+def test_a_completed_enrollment_takes_no_upload_and_offers_none(student_client, student, required):
+    enrollment = submitted_enrollment(student)
+    Enrollment.objects.filter(pk=enrollment.pk).update(status="completed")
+    item = enrollment.checklist.first()
+
+    page = student_client.get(reverse("portal:documents")).content.decode()
+    response = upload_to(student_client, item, upload("late.pdf"))
+
+    assert reverse("portal:document_upload", args=[item.pk]) not in page
+    assert response.status_code == 302
+    assert not EnrollmentDocument.objects.exists()
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any("closed" in m for m in messages)
+
+
+def test_one_checklist_item_takes_at_most_five_files(student_client, student, required):
+    from portal.services.student import VERSIONS_PER_ITEM
+
+    item = submitted_enrollment(student).checklist.first()
+    for n in range(VERSIONS_PER_ITEM + 1):
+        response = upload_to(student_client, item, upload(f"v{n}.pdf"))
+
+    assert EnrollmentDocument.objects.count() == VERSIONS_PER_ITEM
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any("already sent this document 5 times" in m for m in messages)
+
+
+def test_a_student_sends_at_most_twenty_files_a_day(student_client, student, settings):
+    from portal.services.student import UPLOADS_PER_DAY
+
+    codes = ["proof-of-enrollment", "schedule", "transcript", "acceptance-letter"]
+    for code in codes:
+        RequiredDocument.objects.create(document_type=DocumentType.objects.get(code=code))
+    sessions = [SessionFactory(scholar_year=ScholarYearFactory(first=y)) for y in (2025, 2026)]
+    items = [
+        item for session in sessions
+        for item in submitted_enrollment(student, session=session).checklist.all()
+    ]  # fmt: skip
+    sent = [upload_to(student_client, items[n % len(items)], upload(f"{n}.pdf"))
+            for n in range(UPLOADS_PER_DAY + 1)]  # fmt: skip
+
+    assert EnrollmentDocument.objects.count() == UPLOADS_PER_DAY
+    messages = [str(m) for m in sent[-1].wsgi_request._messages]
+    assert any("20 files today" in m for m in messages)

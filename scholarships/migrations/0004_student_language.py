@@ -4,20 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('scholarships', '0003_alter_student_options_studentdocument_and_more'),
+        ("scholarships", "0003_alter_student_options_studentdocument_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalstudent',
-            name='language',
-            field=models.CharField(choices=[('en', 'English'), ('fr', 'Français')], default='en', help_text='The language of the portal and of every email and PDF the student gets.', max_length=2, verbose_name='language'),
+            model_name="historicalstudent",
+            name="language",
+            field=models.CharField(
+                choices=[("en", "English"), ("fr", "Français")],
+                default="en",
+                help_text="The language of the portal and of every email and PDF the student gets.",
+                max_length=2,
+                verbose_name="language",
+            ),
         ),
         migrations.AddField(
-            model_name='student',
-            name='language',
-            field=models.CharField(choices=[('en', 'English'), ('fr', 'Français')], default='en', help_text='The language of the portal and of every email and PDF the student gets.', max_length=2, verbose_name='language'),
+            model_name="student",
+            name="language",
+            field=models.CharField(
+                choices=[("en", "English"), ("fr", "Français")],
+                default="en",
+                help_text="The language of the portal and of every email and PDF the student gets.",
+                max_length=2,
+                verbose_name="language",
+            ),
         ),
     ]

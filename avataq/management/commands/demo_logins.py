@@ -8,7 +8,7 @@ from avataq.services import DEMO_LOGINS, demo_logins_ensure
 
 
 class Command(BaseCommand):
-    help = "Create the demo logins (admin, staff, finance, ops) and print them. DEBUG only."
+    help = "Create the demo logins (one per role) and print them. DEBUG only."
 
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
@@ -24,4 +24,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {password}):")
         for username, (group, superuser) in DEMO_LOGINS.items():
             role = "superuser" if superuser else f"{group} group"
-            self.stdout.write(f"  {username:<8} {role}")
+            self.stdout.write(f"  {username:<16} {role}")

@@ -28,6 +28,12 @@ from billing.models import (
 Payment = ScheduledPayment.Status
 MATCHABLE = (Payment.SCHEDULED, Payment.SENT, Payment.PAID)
 LOOKBACK_DAYS = 31  # payments due this long around a statement's dates are candidates
+# Imports now refuse dates outside a sane window, but a line kept before (year 1) must not
+# overflow the date arithmetic of the statement page: such a line is proposed nothing.
+PROPOSABLE = (
+    dt.date.min + dt.timedelta(days=LOOKBACK_DAYS),
+    dt.date.max - dt.timedelta(days=LOOKBACK_DAYS),
+)
 
 
 class ReconciliationConflict(Exception):
@@ -220,7 +226,9 @@ def _open_payments(statement: BankStatement, texts: list[str]) -> list[reconcili
     around = Q()
     if statement.first_date and statement.last_date:
         margin = dt.timedelta(days=LOOKBACK_DAYS)
-        around = Q(due_date__range=(statement.first_date - margin, statement.last_date + margin))
+        first = max(statement.first_date, PROPOSABLE[0])
+        last = min(statement.last_date, PROPOSABLE[1])
+        around = Q(due_date__range=(first - margin, last + margin))
     rows = (
         ScheduledPayment.objects.filter(status__in=MATCHABLE, amount__gt=0)
         .filter(around | Q(reference__in=references))
@@ -250,7 +258,9 @@ def statement_proposals(*, statement: BankStatement) -> list[reconciliation.Prop
             f"{line.description} {line.reference}",
             line.counterparty,
         )
-        for line in statement.lines.filter(matched_amount=0, amount__lt=0)
+        for line in statement.lines.filter(
+            matched_amount=0, amount__lt=0, booked_on__range=PROPOSABLE
+        )
     ]
     proposals = reconciliation.propose(lines, _open_payments(statement, [b.text for b in lines]))
     rejected = {

@@ -80,7 +80,10 @@ def payments_report() -> list[ReportRow]:
 
 
 def unmatched_lines(*, older_than_days: int) -> QuerySet[StatementLine]:
-    cutoff = timezone.localdate() - dt.timedelta(days=older_than_days)
+    try:
+        cutoff = timezone.localdate() - dt.timedelta(days=older_than_days)
+    except OverflowError:  # further back than a date goes (or forward): the furthest one
+        cutoff = dt.date.min if older_than_days > 0 else dt.date.max
     return StatementLine.objects.filter(matched_amount=0, booked_on__lte=cutoff).select_related(
         "account"
     )

@@ -438,19 +438,24 @@ def statement_import(
     transaction id, or the fingerprint and occurrence of the row — are skipped."""
     import hashlib
 
+    from django.utils.translation import gettext
+
     from billing.models import BankStatement, StatementLine
     from billing.statements import PARSERS, StatementError, dedup_keys, parse_csv
 
     if source_format == BankStatement.Format.CSV:
-        lines = parse_csv(data, account.csv_mapping or {})
+        mapping = account.csv_mapping if isinstance(account.csv_mapping, dict) else {}
+        lines = parse_csv(data, mapping)
     elif source_format in PARSERS:
         lines = PARSERS[source_format](data)
     else:
-        raise StatementError(f"unknown format {source_format!r}")
+        raise StatementError(
+            gettext("unknown format %(format)s") % {"format": repr(source_format[:20])}
+        )
     statement = BankStatement.objects.create(
         account=account,
         source_format=source_format,
-        filename=filename[:255],
+        filename=filename.replace("\x00", "")[:255],
         sha256=hashlib.sha256(data).hexdigest(),
         imported_by=by,
         lines_read=len(lines),
@@ -463,10 +468,12 @@ def statement_import(
             statement=statement,
             booked_on=line.booked_on,
             amount=line.amount,
+            # The parsers refuse a longer reference, counterparty or bank id (cut, two could
+            # collide); a description may be cut, ``raw`` keeps the source.
             description=line.description[:500],
-            reference=line.reference[:200],
-            counterparty=line.counterparty[:200],
-            bank_id=line.bank_id[:100],
+            reference=line.reference,
+            counterparty=line.counterparty,
+            bank_id=line.bank_id,
             dedup_key=key,
             raw=line.raw,
         )
@@ -477,3 +484,23 @@ def statement_import(
     statement.save(update_fields=["lines_new"])
     del created
     return statement
+
+
+@transaction.atomic
+def statement_import_and_reconcile(
+    *,
+    account: Any,
+    data: bytes,
+    filename: str,
+    source_format: str,
+    by: AbstractBaseUser | None = None,
+) -> tuple[Any, int]:
+    """Import a bank statement and apply its automatic matches, all or nothing: a refused
+    file, or a match that cannot be made, leaves no statement, line or match behind.
+    (statement, matches applied)"""
+    from billing import matching
+
+    statement = statement_import(
+        account=account, data=data, filename=filename, source_format=source_format, by=by
+    )
+    return statement, matching.statement_auto_reconcile(statement=statement, by=by)

@@ -1,20 +1,27 @@
 """The finance screens under /finance/ (the Finance group; plain HTML forms, no JavaScript
-needed): statements, reconciling one, reports and their CSV export."""
+needed): statements, reconciling one, reports and their CSV export.
+
+Every query parameter and posted value is read through a small form with bounds: a bad one
+is told to the user (a message, or a 400 page), never a 500 nor a database error."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import wraps
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from avataq.money import money
 from billing import matching, selectors_finance, services
 from billing.models import (
     BankAccount,
@@ -27,6 +34,83 @@ from billing.models import (
 from billing.statements import StatementError
 
 FINANCE = "billing.change_match"
+MAX_ID = 2**63 - 1  # a bigint primary key
+MAX_REPORT_DAYS = 36500
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+class MoneyField(forms.DecimalField):
+    """An amount as a money column holds it: finite, ``max_digits=12, decimal_places=2``,
+    and rounded to the cent (``0E+9999`` is zero, not a number PostgreSQL refuses)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_digits=12, decimal_places=2, **kwargs)
+
+    def clean(self, value: object) -> Decimal | None:
+        amount = super().clean(value)
+        return None if amount is None else money(amount)
+
+
+def _id_field(**kwargs) -> forms.IntegerField:
+    return forms.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+AMOUNT = MoneyField()
+ID = _id_field()
+
+
+class ReportQuery(forms.Form):
+    days = forms.IntegerField(
+        label=gettext_lazy("Days"), required=False, min_value=0, max_value=MAX_REPORT_DAYS
+    )
+    format = forms.ChoiceField(
+        label=gettext_lazy("Format"),
+        required=False,
+        choices=[("", "HTML"), ("csv", "CSV"), ("xlsx", "XLSX")],
+    )
+
+
+class SearchQuery(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Find payments"), required=False, max_length=100)
+
+
+class AcceptForm(forms.Form):
+    line = _id_field(label=gettext_lazy("Line"), required=False)
+    threshold = forms.FloatField(
+        label=gettext_lazy("Confidence"), required=False, min_value=0, max_value=1
+    )
+
+
+class LineForm(forms.Form):
+    line = _id_field(label=gettext_lazy("Line"))
+
+
+class InvoiceMatchForm(forms.Form):
+    invoice = forms.CharField(label=gettext_lazy("Invoice number"), max_length=40)
+    amount = MoneyField(label=gettext_lazy("Amount"), required=False)
+
+
+class WriteOffForm(forms.Form):
+    amount = MoneyField(label=gettext_lazy("Amount"))
+    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=1000)
+
+
+def _refuse(request: HttpRequest, form: forms.Form) -> None:
+    """Tell the user, in their language, which value was refused and why."""
+    for name, errors in form.errors.items():
+        for error in errors:
+            messages.error(
+                request,
+                gettext("%(field)s: %(problem)s")
+                % {"field": form.fields[name].label, "problem": error},
+            )
+
+
+def _id(text: str) -> int | None:
+    try:
+        return ID.clean(text)
+    except ValidationError:
+        return None
 
 
 def finance_required(view: Callable) -> Callable:
@@ -62,28 +146,31 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_POST
 @finance_required
 def upload(request: HttpRequest) -> HttpResponse:
-    account_id = request.POST.get("account", "")
-    account = get_object_or_404(BankAccount, pk=int(account_id) if account_id.isdigit() else 0)
+    account = get_object_or_404(BankAccount, pk=_id(request.POST.get("account", "")) or 0)
     upload = request.FILES.get("file")
-    if upload is None or upload.size > 20 * 1024 * 1024:
-        messages.error(request, "Choose a statement file (20 MB at most).")
+    if upload is None or upload.size > MAX_UPLOAD:
+        messages.error(request, gettext("Choose a statement file (20 MB at most)."))
         return redirect("finance:home")
     try:
-        statement = services.statement_import(
+        # One transaction: a file refused, or a match that cannot be made, keeps nothing.
+        statement, applied = services.statement_import_and_reconcile(
             account=account,
             data=upload.read(),
             filename=upload.name,
             source_format=request.POST.get("format", ""),
             by=request.user,
         )
-    except StatementError as exc:
-        messages.error(request, f"{upload.name} was not imported: {exc}.")
+    except (StatementError, matching.ReconciliationConflict) as exc:
+        messages.error(
+            request,
+            gettext("%(file)s was not imported: %(problem)s.")
+            % {"file": upload.name, "problem": exc},
+        )
         return redirect("finance:home")
-    applied = matching.statement_auto_reconcile(statement=statement, by=request.user)
     messages.success(
         request,
-        f"{statement.lines_new} new line(s) of {statement.lines_read}; "
-        f"{applied} reconciled by their reference.",
+        gettext("%(new)d new line(s) of %(read)d; %(applied)d reconciled by their reference.")
+        % {"new": statement.lines_new, "read": statement.lines_read, "applied": applied},
     )
     return redirect("finance:statement", pk=statement.pk)
 
@@ -96,7 +183,11 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
     payment_ids = {i for p in proposals.values() for i in p.payment_ids}
     payments = ScheduledPayment.objects.in_bulk(payment_ids)
     lines = list(selectors_finance.statement_lines(statement))
-    query = request.GET.get("q", "").strip()
+    search, status = SearchQuery(request.GET), 200
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    if search.errors:
+        _refuse(request, search)
+        status = 400
     found = []
     if query:
         found = list(
@@ -113,16 +204,14 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
         for line in lines
     ]
     context = {"statement": statement, "rows": rows, "query": query, "found": found}
-    return render(request, "billing/statement_reconcile.html", context)
+    return render(request, "billing/statement_reconcile.html", context, status=status)
 
 
-def _search(query: str):
-    from django.db.models import Q
-
+def _search(query: str) -> Q:
     condition = Q(reference__iexact=query) | Q(enrollment__student__status_no=query)
     try:
-        condition |= Q(amount=Decimal(query))
-    except InvalidOperation:
+        condition |= Q(amount=AMOUNT.clean(query))
+    except ValidationError:  # not an amount a payment can have: a name
         condition |= Q(enrollment__student__last_name__icontains=query)
     return condition
 
@@ -136,18 +225,20 @@ def _back(line: StatementLine) -> HttpResponse:
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
     """Accept proposals: one (``line``) or all at or above ``threshold``."""
     statement = get_object_or_404(BankStatement, pk=pk)
-    wanted_line = request.POST.get("line")
-    try:
-        threshold = float(request.POST.get("threshold", "1.01"))
-    except ValueError:
-        threshold = 1.01
-    line_id = int(wanted_line) if (wanted_line or "").isdigit() else None
+    form = AcceptForm(request.POST)
+    if not form.is_valid():
+        _refuse(request, form)
+        return redirect("finance:statement", pk=statement.pk)
+    threshold = form.cleaned_data["threshold"]
     accepted, problems = matching.proposals_accept(
-        statement=statement, line_id=line_id, threshold=threshold, by=request.user
+        statement=statement,
+        line_id=form.cleaned_data["line"],
+        threshold=1.01 if threshold is None else threshold,  # none given: only the line
+        by=request.user,
     )
     for problem in problems:
         messages.error(request, problem)
-    messages.success(request, f"{accepted} match(es) made.")
+    messages.success(request, gettext("%(count)d match(es) made.") % {"count": accepted})
     return redirect("finance:statement", pk=statement.pk)
 
 
@@ -155,12 +246,15 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
 @finance_required
 def reject(request: HttpRequest, pk: int) -> HttpResponse:
     statement = get_object_or_404(BankStatement, pk=pk)
+    form = LineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, gettext("Which line?"))
+        return redirect("finance:statement", pk=statement.pk)
     try:
-        line_id = int(request.POST.get("line", ""))
-        matching.suggestion_reject(statement=statement, line_id=line_id, by=request.user)
-        messages.success(request, "Suggestion rejected; it will not be offered again.")
-    except ValueError:
-        messages.error(request, "Which line?")
+        matching.suggestion_reject(
+            statement=statement, line_id=form.cleaned_data["line"], by=request.user
+        )
+        messages.success(request, gettext("Suggestion rejected; it will not be offered again."))
     except matching.ReconciliationConflict as exc:
         messages.error(request, str(exc))
     return redirect("finance:statement", pk=statement.pk)
@@ -174,15 +268,22 @@ def manual(request: HttpRequest, line_pk: int) -> HttpResponse:
     line = get_object_or_404(StatementLine, pk=line_pk)
     ids, amounts = request.POST.getlist("payment"), request.POST.getlist("amount")
     try:
-        parts = [
-            (get_object_or_404(ScheduledPayment, pk=int(i)), Decimal(a))
-            for i, a in zip(ids, amounts, strict=True)
-            if a
+        pairs = [
+            (ID.clean(i), AMOUNT.clean(a)) for i, a in zip(ids, amounts, strict=True) if a.strip()
         ]
-        matching.match_create(line=line, parts=parts, by=request.user)
-        messages.success(request, "Matched.")
-    except (ValueError, InvalidOperation):
-        messages.error(request, "Give a payment and an amount for each part.")
+    except (ValueError, ValidationError):  # ValueError: not as many payments as amounts
+        messages.error(request, gettext("Give a payment and an amount for each part."))
+        return _back(line)
+    payments = ScheduledPayment.objects.in_bulk([i for i, _ in pairs])
+    unknown = [i for i, _ in pairs if i not in payments]
+    if unknown:
+        messages.error(request, gettext("There is no payment #%(id)d.") % {"id": unknown[0]})
+        return _back(line)
+    try:
+        matching.match_create(
+            line=line, parts=[(payments[i], a) for i, a in pairs], by=request.user
+        )
+        messages.success(request, gettext("Matched."))
     except matching.ReconciliationConflict as exc:
         messages.error(request, str(exc))
     return _back(line)
@@ -193,17 +294,28 @@ def manual(request: HttpRequest, line_pk: int) -> HttpResponse:
 def invoice(request: HttpRequest, line_pk: int) -> HttpResponse:
     """Match a line to a school invoice, by its number (and school code when ambiguous)."""
     line = get_object_or_404(StatementLine, pk=line_pk)
-    number = request.POST.get("invoice", "").strip()
+    form = InvoiceMatchForm(request.POST)
+    if not form.is_valid():
+        _refuse(request, form)
+        return _back(line)
+    number = form.cleaned_data["invoice"]
     invoices = list(SchoolInvoice.objects.filter(invoice_number__iexact=number)[:2])
     if len(invoices) != 1:
-        messages.error(request, f"No single invoice numbered {number!r}.")
+        messages.error(
+            request, gettext("No single invoice numbered %(number)s.") % {"number": repr(number)}
+        )
         return _back(line)
+    amount = form.cleaned_data["amount"]
     try:
-        amount = Decimal(request.POST.get("amount") or -line.amount)
-        matching.invoice_match(line=line, invoice=invoices[0], amount=amount, by=request.user)
-        messages.success(request, f"Matched to invoice {invoices[0]}.")
-    except InvalidOperation:
-        messages.error(request, "The amount is not a number.")
+        matching.invoice_match(
+            line=line,
+            invoice=invoices[0],
+            amount=-line.amount if amount is None else amount,
+            by=request.user,
+        )
+        messages.success(
+            request, gettext("Matched to invoice %(invoice)s.") % {"invoice": invoices[0]}
+        )
     except matching.ReconciliationConflict as exc:
         messages.error(request, str(exc))
     return _back(line)
@@ -213,16 +325,18 @@ def invoice(request: HttpRequest, line_pk: int) -> HttpResponse:
 @finance_required
 def write_off(request: HttpRequest, line_pk: int) -> HttpResponse:
     line = get_object_or_404(StatementLine, pk=line_pk)
+    form = WriteOffForm(request.POST)
+    if not form.is_valid():
+        _refuse(request, form)
+        return _back(line)
     try:
         matching.write_off(
             line=line,
-            amount=Decimal(request.POST.get("amount", "")),
-            reason=request.POST.get("reason", ""),
+            amount=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
             by=request.user,
         )
-        messages.success(request, "Written off.")
-    except InvalidOperation:
-        messages.error(request, "The amount is not a number.")
+        messages.success(request, gettext("Written off."))
     except matching.ReconciliationConflict as exc:
         messages.error(request, str(exc))
     return _back(line)
@@ -234,7 +348,7 @@ def undo(request: HttpRequest, match_pk: int) -> HttpResponse:
     match = get_object_or_404(Match, pk=match_pk)
     try:
         matching.match_undo(match=match, by=request.user)
-        messages.success(request, "Undone.")
+        messages.success(request, gettext("Undone."))
     except matching.ReconciliationConflict as exc:
         messages.error(request, str(exc))
     return redirect("finance:statement", pk=match.line.statement_id)
@@ -243,12 +357,14 @@ def undo(request: HttpRequest, match_pk: int) -> HttpResponse:
 @require_GET
 @finance_required
 def reports(request: HttpRequest) -> HttpResponse:
-    try:
-        days = max(0, int(request.GET.get("days", "30")))
-    except ValueError:
-        days = 30
+    query, status = ReportQuery(request.GET), 200
+    if query.is_valid():
+        days, export = query.cleaned_data["days"], query.cleaned_data["format"]
+    else:
+        _refuse(request, query)
+        days, export, status = None, "", 400
+    days = 30 if days is None else days
     rows = selectors_finance.payments_report()
-    export = request.GET.get("format")
     if export in {"csv", "xlsx"}:
         return _export(rows, export)
     return render(
@@ -257,9 +373,11 @@ def reports(request: HttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "days": days,
+            "max_days": MAX_REPORT_DAYS,
             "written_off": selectors_finance.written_off_total(),
             "unmatched": selectors_finance.unmatched_lines(older_than_days=days)[:200],
         },
+        status=status,
     )
 
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -9,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from avataq.tests.factories import StaffUserFactory, UserFactory
-from billing import services
-from billing.models import BankAccount, Match, ScheduledPayment
+from billing import matching, services
+from billing.models import BankAccount, BankStatement, Match, ScheduledPayment, StatementLine
 from billing.tests.factories_payments import validated_living_payments
 
 pytestmark = pytest.mark.django_db
@@ -223,4 +224,295 @@ def test_a_split_with_a_negative_part_is_refused_and_changes_nothing(finance, ac
     )
 
     assert b"positive amount" in response.content
+    assert not Match.objects.exists()
+
+
+# --- bad input: a clear message or a 400, never a 500, and nothing kept of a refusal ---------
+def told(response) -> list[str]:
+    return [str(m) for m in response.wsgi_request._messages]
+
+
+def stored() -> tuple[int, int, int]:
+    return BankStatement.objects.count(), StatementLine.objects.count(), Match.objects.count()
+
+
+def test_reports_refuse_a_number_of_days_beyond_a_century_with_a_400(finance):
+    response = finance.get("/finance/reports/?days=1000000")
+
+    assert response.status_code == 400
+    assert any(
+        m.startswith("Days: Ensure this value is less than or equal to") for m in told(response)
+    )
+
+
+def test_reports_refuse_an_unknown_export_format_with_a_400(finance):
+    response = finance.get("/finance/reports/?format=pdf")
+
+    assert response.status_code == 400
+    assert any(m.startswith("Format: Select a valid choice") for m in told(response))
+
+
+@pytest.mark.parametrize("query", ["NaN", "Infinity", "-Infinity", "sNaN", "1e999999", "0E+9999"])
+def test_a_search_for_what_no_money_column_holds_looks_for_a_name_instead(finance, account, query):
+    upload(finance, account, ["2025-09-02,FRAIS,-2.50"])
+    statement = account.statements.get()
+
+    response = finance.get(f"/finance/statements/{statement.pk}/", {"q": query})
+
+    assert response.status_code == 200
+    assert f"No open payment matches “{query}”".encode() in response.content
+
+
+def test_a_search_with_a_nul_byte_is_refused_with_a_400(finance, account):
+    upload(finance, account, ["2025-09-02,FRAIS,-2.50"])
+    statement = account.statements.get()
+
+    response = finance.get(f"/finance/statements/{statement.pk}/?q=%00")
+
+    assert response.status_code == 400
+    assert "Find payments: Null characters are not allowed." in told(response)
+
+
+def test_a_search_for_an_amount_finds_the_payment(finance, account, payments):
+    upload(finance, account, ["2025-09-02,FRAIS,-2.50"])
+    statement = account.statements.get()
+
+    response = finance.get(f"/finance/statements/{statement.pk}/", {"q": "1100.00"})
+
+    assert payments[0].reference.encode() in response.content
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("2025-09-01,X,NaN", "line 2: 'NaN' is not an amount"),
+        ("2025-09-01,X,1e15", "line 2: '1e15' is more than a statement line holds"),
+        ("2025-09-01,X\x00Y,-1.00", "line 2: the description contains a NUL byte"),
+        ("2025-09-01,X," + "1" * 131_073, "line 2: not a readable CSV line"),
+        ("0001-01-01,X,-1.00", "line 2: the date 0001-01-01 is not between"),
+    ],
+)
+def test_an_upload_refused_keeps_nothing_and_names_the_line(finance, account, row, message):
+    response = upload(finance, account, ["2025-08-29,FIRST,-3.00", row])
+
+    assert response.status_code == 302
+    assert any(message.replace("line 2", "line 3") in m for m in told(response))
+    assert stored() == (0, 0, 0)
+
+
+def test_an_upload_with_a_byte_that_is_no_text_is_refused_naming_the_line(finance, account):
+    data = b"Date,Description,Amount\n2025-09-01,X\x81,-1.00\n"
+
+    response = finance.post(
+        "/finance/statements/upload/",
+        {"account": account.pk, "format": "csv", "file": SimpleUploadedFile("s.csv", data)},
+    )
+
+    assert any("line 2: byte 0x81 is not UTF-8 or Windows-1252 text" in m for m in told(response))
+    assert stored() == (0, 0, 0)
+
+
+def test_an_upload_with_a_bank_id_longer_than_its_column_is_refused(finance, account):
+    account.csv_mapping = {**account.csv_mapping, "bank_id": "Description"}
+    account.save()
+
+    response = upload(finance, account, ["2025-09-01," + "9" * 300 + ",-1.00"])
+
+    assert any(
+        "line 2: the bank transaction id is 300 characters long" in m for m in told(response)
+    )
+    assert stored() == (0, 0, 0)
+
+
+OFX_NAN = (
+    (Path(__file__).parent / "samples" / "statement.ofx")
+    .read_bytes()
+    .replace(b"<TRNAMT>-1100.00", b"<TRNAMT>NaN")
+)
+CAMT_TOO_BIG = (
+    b'<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">'
+    b"<BkToCstmrStmt><Stmt><Ntry><Amt>1e15</Amt><CdtDbtInd>DBIT</CdtDbtInd>"
+    b"<BookgDt><Dt>2025-10-01</Dt></BookgDt></Ntry></Stmt></BkToCstmrStmt></Document>"
+)
+
+
+@pytest.mark.parametrize(
+    ("source_format", "data", "message"),
+    [
+        ("ofx", OFX_NAN, "transaction 1: 'NaN' is not an amount"),
+        ("camt053", CAMT_TOO_BIG, "entry 1: '1e15' is more than a statement line holds"),
+    ],
+)
+def test_an_ofx_or_camt053_upload_that_does_not_fit_is_refused(
+    finance, account, source_format, data, message
+):
+    response = finance.post(
+        "/finance/statements/upload/",
+        {"account": account.pk, "format": source_format, "file": SimpleUploadedFile("s", data)},
+    )
+
+    assert response.status_code == 302
+    assert any(message in m for m in told(response))
+    assert stored() == (0, 0, 0)
+
+
+def test_a_failed_automatic_reconciliation_keeps_nothing_of_the_import(
+    finance, account, payments, monkeypatch
+):
+    def refuse(**kwargs):
+        raise matching.ReconciliationConflict("Payment already reconciled.")
+
+    monkeypatch.setattr(matching, "statement_auto_reconcile", refuse)
+
+    response = upload(finance, account, [f"2025-09-01,{payments[0].reference},-1100.00"])
+
+    assert any("was not imported: Payment already reconciled." in m for m in told(response))
+    assert stored() == (0, 0, 0)
+
+
+def test_a_statement_kept_with_a_line_dated_year_one_still_opens(finance, account):
+    statement = BankStatement.objects.create(
+        account=account,
+        source_format="csv",
+        filename="old.csv",
+        sha256="0" * 64,
+        first_date=dt.date(1, 1, 1),
+        last_date=dt.date(1, 1, 1),
+    )
+    StatementLine.objects.create(
+        account=account,
+        statement=statement,
+        booked_on=dt.date(1, 1, 1),
+        amount=Decimal("-1.00"),
+        dedup_key="fp:year-one",
+        raw="0001-01-01,X,-1.00",
+    )
+
+    response = finance.get(f"/finance/statements/{statement.pk}/")
+
+    assert response.status_code == 200
+
+
+def test_an_upload_refusal_is_told_in_the_users_language(finance, account):
+    from django.utils import timezone
+
+    data = b"Date,Description,Amount\n0001-01-01,X,-1.00\n"
+
+    response = finance.post(
+        "/finance/statements/upload/",
+        {"account": account.pk, "format": "csv", "file": SimpleUploadedFile("s.csv", data)},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    assert told(response) == [
+        "s.csv n'a pas été importé : ligne 2 : la date 0001-01-01 n'est pas comprise entre le "
+        f"1970-01-01 et le {(timezone.localdate() + dt.timedelta(days=366)).isoformat()}."
+    ]
+
+
+@pytest.mark.parametrize("account_id", ["²", "9" * 5000, "-1"])
+def test_an_account_that_is_no_id_is_a_404(finance, account_id):
+    response = finance.post("/finance/statements/upload/", {"account": account_id})
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("threshold", ["nan", "-inf", "inf", "-0.5", "2", "1e999"])
+def test_a_threshold_outside_0_to_1_is_refused_and_accepts_nothing(
+    finance, account, payments, threshold
+):
+    upload(finance, account, ["2025-09-02,VIREMENT TUKALAK,-1100.00"])
+    statement = account.statements.get()
+
+    response = finance.post(f"/finance/statements/{statement.pk}/accept/", {"threshold": threshold})
+
+    assert any(m.startswith("Confidence: ") for m in told(response))
+    assert not Match.objects.exists()
+
+
+@pytest.mark.parametrize("line", ["²", "9" * 5000, "0", "abc"])
+def test_a_line_that_is_no_id_is_refused_when_accepting(finance, account, payments, line):
+    upload(finance, account, ["2025-09-02,VIREMENT ANNIE,-1100.00"])
+    statement = account.statements.get()
+
+    response = finance.post(f"/finance/statements/{statement.pk}/accept/", {"line": line})
+
+    assert response.status_code == 302
+    assert any(m.startswith("Line: ") for m in told(response))
+    assert not Match.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("payment", "amount"), [("²", "1100.00"), ("1", "NaN"), ("1", "1e999999"), ("1", "sNaN")]
+)
+def test_a_split_part_that_is_no_id_or_amount_is_refused(
+    finance, account, payments, payment, amount
+):
+    upload(finance, account, ["2025-10-02,VIREMENT DOUBLE,-1100.00"])
+    line = account.statements.get().lines.get()
+
+    response = finance.post(
+        f"/finance/lines/{line.pk}/match/", {"payment": [payment], "amount": [amount]}
+    )
+
+    assert "Give a payment and an amount for each part." in told(response)
+    assert not Match.objects.exists()
+
+
+def test_a_split_part_naming_no_payment_is_told_so(finance, account, payments):
+    upload(finance, account, ["2025-10-02,VIREMENT DOUBLE,-1100.00"])
+    line = account.statements.get().lines.get()
+
+    response = finance.post(
+        f"/finance/lines/{line.pk}/match/", {"payment": ["99999999999"], "amount": ["1.00"]}
+    )
+
+    assert "There is no payment #99999999999." in told(response)
+
+
+def test_an_invoice_number_with_a_nul_byte_is_refused(finance, account):
+    upload(finance, account, ["2025-09-20,PAIEMENT COLLEGE,-5000.00"])
+    line = account.statements.get().lines.get()
+
+    response = finance.post(f"/finance/lines/{line.pk}/invoice/", {"invoice": "D-\x0044"})
+
+    assert response.status_code == 302
+    assert "Invoice number: Null characters are not allowed." in told(response)
+
+
+@pytest.mark.parametrize("amount", ["NaN", "1e999999", "12345678901.00"])
+def test_an_invoice_amount_that_no_money_column_holds_is_refused(finance, account, amount):
+    upload(finance, account, ["2025-09-20,PAIEMENT COLLEGE,-5000.00"])
+    line = account.statements.get().lines.get()
+
+    response = finance.post(
+        f"/finance/lines/{line.pk}/invoice/", {"invoice": "D-44", "amount": amount}
+    )
+
+    assert any(m.startswith("Amount: ") for m in told(response))
+    assert not Match.objects.exists()
+
+
+def test_a_write_off_reason_with_a_nul_byte_is_refused(finance, account):
+    upload(finance, account, ["2025-09-02,FRAIS,-2.50"])
+    line = account.statements.get().lines.get()
+
+    response = finance.post(
+        f"/finance/lines/{line.pk}/write-off/", {"amount": "2.50", "reason": "bank\x00fee"}
+    )
+
+    assert "Reason: Null characters are not allowed." in told(response)
+    assert not Match.objects.exists()
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "1e999999", ""])
+def test_a_write_off_amount_that_is_no_number_is_refused(finance, account, amount):
+    upload(finance, account, ["2025-09-02,FRAIS,-2.50"])
+    line = account.statements.get().lines.get()
+
+    response = finance.post(
+        f"/finance/lines/{line.pk}/write-off/", {"amount": amount, "reason": "bank fee"}
+    )
+
+    assert any(m.startswith("Amount: ") for m in told(response))
     assert not Match.objects.exists()

@@ -124,7 +124,12 @@ def database_from_url(url: str) -> dict[str, Any]:
     return config
 
 
+SMTP_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
 def email_from_url(url: str) -> dict[str, Any]:
+    """Django's EMAIL_* settings from ``EMAIL_URL``. Only the smtp schemes send mail (the
+    settings refuse the others when DEBUG is off)."""
     config = environ.Env.email_url_config(url)
     if not config.get("EMAIL_HOST") and "smtp" in config.get("EMAIL_BACKEND", ""):
         raise ValueError("no SMTP host")

@@ -9,11 +9,12 @@ malformed is reported by the ``avataq.E001`` system check, naming the variable.
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from celery.schedules import crontab
 
 from avataq import embedded
-from avataq.config import Config, database_from_url, email_from_url
+from avataq.config import SMTP_EMAIL_BACKEND, Config, database_from_url, email_from_url
 from avataq.logformat import JSON_FORMATTER, TEXT_FORMATTER
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -243,10 +244,23 @@ PG_BIN_DIR = env.str("PG_BIN_DIR")  # where pg_dump/pg_restore live, if not foun
 
 # --- Email ------------------------------------------------------------------------------
 _email = env.parsed("EMAIL_URL", email_from_url, "email (smtp://, smtp+tls://, consolemail://)")
+if _email is not None and not DEBUG and _email["EMAIL_BACKEND"] != SMTP_EMAIL_BACKEND:
+    _scheme = urlsplit(env.raw("EMAIL_URL") or "").scheme
+    env.error(
+        "EMAIL_URL",
+        f"EMAIL_URL must be smtp://, smtp+tls:// or smtp+ssl:// when DEBUG is off: "
+        f"{_scheme}:// sends nothing, and prints or keeps each email, one-time links "
+        f"included.",
+    )
 if _email is None:
     if env.raw("EMAIL_URL") is None and not DEBUG:
         env.require("EMAIL_URL", FULL_MODE_REASON)
-    _email = {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    # Development: each email is a file under .data/mail/ (its links work from there);
+    # the console says who it went to, never the one-time link in it.
+    _email = {
+        "EMAIL_BACKEND": "avataq.devmail.FileEmailBackend",
+        "EMAIL_FILE_PATH": DATA_DIR / "mail",
+    }
 vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Avataq <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -279,6 +293,16 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# --- Sessions (avataq.sessions sets each sign-in's lifetime) ----------------------------
+# Students use shared community computers: a session ends when the browser closes, and
+# the server drops it SESSION_COOKIE_AGE after its last change (a browser left open);
+# a student who ticks "Keep me signed in on this device" gets KEPT_SESSION_SECONDS from
+# sign-in. Staff get a working day from sign-in, however busy.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = 12 * 60 * 60
+KEPT_SESSION_SECONDS = 14 * 24 * 60 * 60
+STAFF_SESSION_SECONDS = 10 * 60 * 60
 
 # Content-Security-Policy: only this site's own scripts, styles, images and forms.
 CONTENT_SECURITY_POLICY = {

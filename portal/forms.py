@@ -4,16 +4,17 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Enrollment
 from portal import selectors
+from portal.models import Account
 from portal.services.accounts import normalize_email
-from portal.services.mail import absolute_url, mail_may_be_asked_for, mail_queue
 from scholarships.models import Student
 
 
@@ -25,15 +26,91 @@ def login_username(request: HttpRequest, credentials: dict[str, Any] | None) -> 
     return normalize_email(username) if username else None
 
 
+def _awaits_confirmation(username: str) -> bool:
+    return Account.objects.filter(user__username=username, confirmed_at__isnull=True).exists()
+
+
 class EmailLoginForm(AuthenticationForm):
+    """Email and password. An account whose email is not confirmed yet is refused exactly
+    like a wrong password (same message, same failure counted by django-axes, same
+    work): otherwise signing up, then signing in with the password just chosen, would
+    tell whether the address already had an account (its owner's password refuses)."""
+
     username = forms.CharField(
         label=_("Email"),
         max_length=150,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
+    remember = forms.BooleanField(
+        label=_("Keep me signed in on this device"),
+        required=False,
+        help_text=_(
+            "Only on your own phone or computer. On a shared computer, leave it unticked: "
+            "you are signed out when the browser closes."
+        ),
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "This email and password do not open an account. If you have just signed up, "
+            "first confirm your email with the link we sent you."
+        ),
+    }
+    awaits_confirmation = False
 
     def clean_username(self) -> str:
         return normalize_email(self.cleaned_data["username"])
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        # Looked up before the password is checked, whatever comes of it, so that a
+        # refused unconfirmed account costs the same time as a wrong password.
+        self.awaits_confirmation = bool(username) and _awaits_confirmation(username)
+        return super().clean()
+
+    def confirm_login_allowed(self, user: AbstractBaseUser) -> None:
+        super().confirm_login_allowed(user)
+        if self.awaits_confirmation:
+            # What authenticate() sends for a wrong password: django-axes counts it.
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": user.get_username()},
+                request=self.request,
+            )
+            raise self.get_invalid_login_error()
+
+
+class ConfirmForm(forms.Form):
+    """The password of the account a confirmation link was made for: the link proves the
+    address, the password proves the person."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+    def __init__(self, request: HttpRequest, *args: Any, account: Account, **kwargs: Any) -> None:
+        self.request, self.account, self.user_cache = request, account, None
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        password = self.cleaned_data.get("password")
+        if password:
+            # authenticate() with the request: django-axes counts a wrong password here
+            # as a failed sign-in, and refuses a locked-out account or address.
+            user = authenticate(
+                self.request, username=self.account.user.get_username(), password=password
+            )
+            if user is None or user.pk != self.account.user_id:
+                raise forms.ValidationError(
+                    _("This is not the password of this account."), code="invalid_login"
+                )
+            self.user_cache = user
+        return self.cleaned_data
+
+    def get_user(self) -> AbstractBaseUser | None:
+        return self.user_cache
 
 
 class PasswordPairMixin(forms.Form):
@@ -133,37 +210,10 @@ class LanguageForm(forms.Form):
     next = forms.CharField(required=False)
 
 
-class PortalPasswordResetForm(PasswordResetForm):
-    """Django's reset form (case-insensitive email, active users with a password), but
-    the email is one of our mail templates, sent through the outbox."""
+class PortalPasswordResetForm(forms.Form):
+    """The email to send a reset link to. The link itself goes out from a task, after the
+    page has answered (``password_reset_send``)."""
 
     email = forms.EmailField(
         label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
-
-    def send_mail(
-        self,
-        subject_template_name: str,
-        email_template_name: str,
-        context: dict[str, Any],
-        from_email: str | None,
-        to_email: str,
-        html_email_template_name: str | None = None,
-    ) -> None:
-        if not mail_may_be_asked_for(code="password_reset", to=to_email):
-            return  # asked for again too soon: the page says the same, nothing is sent
-        user = context["user"]
-        student = Student.objects.filter(user=user).first()
-        account = getattr(user, "portal_account", None)
-        language = (student and student.language) or (account and account.language) or "en"
-        path = reverse("portal:password_reset_confirm", args=[context["uid"], context["token"]])
-        mail_queue(
-            code="password_reset",
-            to=to_email,
-            language=language,
-            context={
-                "reset_url": absolute_url(path),
-                "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
-            },
-            student=student,
-        )

@@ -21,6 +21,15 @@ def outgoing_emails_retry_task() -> int:
 
 
 @shared_task(ignore_result=True)
+def password_reset_send_task(email: str) -> int:
+    """Email a password-reset link to the account of ``email``, if there is one: the page
+    has answered already, the same for every address."""
+    from portal.services.accounts import password_reset_send
+
+    return password_reset_send(email=email)
+
+
+@shared_task(ignore_result=True)
 def document_reminders_send_task() -> int:
     from portal.services.reminders import document_reminders_send
 

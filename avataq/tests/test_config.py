@@ -163,3 +163,37 @@ def test_pages_carry_a_content_security_policy(client):
     policy = response["Content-Security-Policy"]
     assert "default-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
+
+
+def test_check_refuses_the_console_email_backend_when_debug_is_off():
+    env = full_mode_environment()
+    env["EMAIL_URL"] = "consolemail://"
+
+    result = manage_check(env, "--deploy")
+
+    assert result.returncode != 0
+    assert "EMAIL_URL must be smtp://, smtp+tls:// or smtp+ssl:// when DEBUG is off" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_in_debug_mode_emails_go_to_files_and_the_console_shows_no_link(tmp_path):
+    env = {k: v for k, v in full_mode_environment().items() if k != "EMAIL_URL"}
+    env.update(DEBUG="1", AVATAQ_DATA_DIR=str(tmp_path))
+    token = "eyJhIjoxfQ:1secret"
+    send = (
+        "from django.core.mail import send_mail; send_mail('Confirm your email', "
+        f"'Open http://127.0.0.1:8000/account/confirm/{token}/', None, ['annie@example.org'])"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", send],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert token not in result.stdout + result.stderr
+    assert "email to annie@example.org: Confirm your email" in result.stderr
+    (saved,) = (tmp_path / "mail").iterdir()
+    assert token in saved.read_text()

@@ -1,22 +1,26 @@
-"""Portal accounts: signup, email confirmation, claiming a student record, invitations
-and the language a student reads in."""
+"""Portal accounts: signup, email confirmation, password-reset links, claiming a student
+record, invitations and the language a student reads in."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import secrets
+import unicodedata
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from portal.models import Account, ClaimAttempt, Invitation
@@ -131,9 +135,9 @@ def confirmation_account(token: str) -> Account:
 
 @transaction.atomic
 def account_confirm(*, token: str, user: AbstractBaseUser) -> Account:
-    """Confirm the email a token was made for, for ``user`` signed in as that account:
-    the link proves the address, the password proves the person (someone else may have
-    signed up with it). Twice is harmless."""
+    """Confirm the email a token was made for, for ``user``, who has just given that
+    account's password: the link proves the address, the password proves the person
+    (someone else may have signed up with it). Twice is harmless."""
     account = confirmation_account(token)
     if account.user_id != user.pk:
         raise AccountError(
@@ -151,9 +155,49 @@ def account_email_proven(*, user: AbstractBaseUser) -> None:
     """A password reset reached ``user``'s inbox: that proves the email as well as a
     confirmation link (and is how the owner of an address takes back an account someone
     else signed up with, unconfirmed)."""
-    Account.objects.filter(user=user, confirmed_at__isnull=True).update(
-        confirmed_at=timezone.now()
+    Account.objects.filter(user=user, confirmed_at__isnull=True).update(confirmed_at=timezone.now())
+
+
+def _same_email(first: str, second: str) -> bool:
+    # As Django's own password reset compares them: case and Unicode forms aside.
+    return (
+        unicodedata.normalize("NFKC", first).casefold()
+        == unicodedata.normalize("NFKC", second).casefold()
     )
+
+
+@transaction.atomic
+def password_reset_send(*, email: str) -> int:
+    """Queue a password-reset link to each active account with a password whose email is
+    ``email`` (any case), at most once in a while per address; returns how many were
+    queued. Runs in a task, after the page has answered: the page answers the same, in
+    the same time, whether or not the address has an account."""
+    queued = 0
+    users = User.objects.filter(email__iexact=email, is_active=True)
+    for user in users:
+        if not (user.has_usable_password() and _same_email(email, user.email)):
+            continue
+        if not mail_may_be_asked_for(code="password_reset", to=user.email):
+            continue  # asked for again too soon: nothing is sent
+        student = Student.objects.filter(user=user).first()
+        account = Account.objects.filter(user=user).first()
+        language = (student and student.language) or (account and account.language) or "en"
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        path = reverse(
+            "portal:password_reset_confirm", args=[uid, default_token_generator.make_token(user)]
+        )
+        mail_queue(
+            code="password_reset",
+            to=user.email,
+            language=language,
+            context={
+                "reset_url": absolute_url(path),
+                "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+            },
+            student=student,
+        )
+        queued += 1
+    return queued
 
 
 @transaction.atomic
@@ -170,7 +214,8 @@ def confirmation_resend(*, email: str) -> bool:
 
 
 def _notify_staff_of_refused_claim(account: Account, attempt: ClaimAttempt, refused: int) -> None:
-    staff = Group.objects.filter(name__in=["Staff", "Counsellors"]).values("user")
+    # Staff help with claims: they may open the claim attempts the email links to.
+    staff = Group.objects.filter(name="Staff").values("user")
     addresses = set(settings.PORTAL_HELP_EMAILS) | set(
         User.objects.filter(pk__in=staff, is_active=True)
         .exclude(email="")

@@ -9,6 +9,7 @@ from django.core import mail, signing
 from avataq.tests.factories import StaffUserFactory
 from portal.models import Account, ClaimAttempt, Invitation, OutgoingEmail
 from portal.services import accounts
+from portal.tasks import password_reset_send_task
 from portal.tests.factories import PASSWORD, AccountFactory
 from scholarships.models import Student
 from scholarships.tests.factories import StudentFactory
@@ -94,9 +95,7 @@ def test_a_confirmation_link_confirms_only_for_its_own_account():
     account, someone_else = AccountFactory(confirmed_at=None), AccountFactory()
 
     with pytest.raises(accounts.AccountError, match="another account"):
-        accounts.account_confirm(
-            token=accounts.confirmation_token(account), user=someone_else.user
-        )
+        accounts.account_confirm(token=accounts.confirmation_token(account), user=someone_else.user)
     account.refresh_from_db()
     assert not account.is_confirmed
 
@@ -108,6 +107,32 @@ def test_a_completed_password_reset_proves_the_email():
 
     account.refresh_from_db()
     assert account.is_confirmed
+
+
+def test_a_password_reset_link_goes_to_the_account_in_its_language():
+    account = AccountFactory(user__username="annie@example.org", user__email="Annie@example.org")
+    StudentFactory(user=account.user, language="fr")
+
+    assert password_reset_send_task.delay("ANNIE@example.org").get() == 1
+
+    sent = OutgoingEmail.objects.get(template_code="password_reset")
+    assert sent.to == "Annie@example.org" and sent.language == "fr"
+    assert "/account/reset/" in sent.body and "3 heures" in sent.body
+
+
+def test_a_password_reset_for_an_address_without_an_account_sends_nothing():
+    AccountFactory(user__username="annie@example.org")
+
+    assert password_reset_send_task.delay("nobody@example.org").get() == 0
+    assert not OutgoingEmail.objects.exists()
+
+
+def test_a_password_reset_asked_for_again_at_once_sends_no_second_link():
+    AccountFactory(user__username="annie@example.org")
+    accounts.password_reset_send(email="annie@example.org")
+
+    assert accounts.password_reset_send(email="annie@example.org") == 0
+    assert OutgoingEmail.objects.filter(template_code="password_reset").count() == 1
 
 
 def test_a_new_confirmation_email_can_be_asked_for():
@@ -166,6 +191,7 @@ def test_no_such_email_when_the_record_has_the_accounts_own_address():
     ids=["wrong date of birth", "unknown status number"],
 )
 def test_a_claim_that_does_not_match_is_refused_and_staff_are_told(status_no, dob):
+    StaffUserFactory(group="Staff", email="staff@example.org")
     StaffUserFactory(group="Counsellors", email="counsellor@example.org")
     StudentFactory(status_no="12345", date_of_birth=DOB)
     account = AccountFactory()
@@ -173,8 +199,8 @@ def test_a_claim_that_does_not_match_is_refused_and_staff_are_told(status_no, do
     assert accounts.student_claim(account=account, status_no=status_no, date_of_birth=dob) is None
 
     assert not ClaimAttempt.objects.get().succeeded
-    told = OutgoingEmail.objects.get(template_code="claim_refused")
-    assert told.to == "counsellor@example.org"
+    told = OutgoingEmail.objects.get(template_code="claim_refused")  # Staff only: they
+    assert told.to == "staff@example.org"  # may open the page the email links to
     assert account.email in told.body and status_no in told.body
 
 

@@ -1,6 +1,7 @@
 """End to end, in a real browser: Debian's Chromium driven by Playwright against a live
-server. A student signs up, confirms, claims, applies, sends a PDF, finds it in the
-checklist, downloads it, and switches to French."""
+server. A student signs up, cannot sign in before confirming, confirms (with the
+password), claims, applies, sends a PDF, finds it in the checklist, downloads it, and
+switches to French."""
 
 from __future__ import annotations
 
@@ -95,17 +96,21 @@ def test_a_student_signs_up_applies_sends_a_pdf_and_reads_it_all_in_french(
     page.get_by_role("button", name="Create my account").click()
     expect(page.get_by_role("heading", name="Confirm your email")).to_be_visible()
 
+    # Signing in before confirming is refused, like a wrong password.
+    page.goto(f"{url}/account/login/")
+    page.get_by_label("Email").fill("annie@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("first confirm your email")).to_be_visible()
+
     # Confirm, with the link from the email as it was delivered (the outbox keeps a copy
-    # without the link once it is sent).
+    # without the link once it is sent): it asks for the password, then signs in.
     assert OutgoingEmail.objects.get(template_code="account_confirmation").status == "sent"
     (delivered,) = [m for m in django_mail.outbox if "/account/confirm/" in m.body]
     path = delivered.body[delivered.body.index("/account/confirm/") :].split()[0]
     page.goto(f"{url}{path}")
-    # The link alone signs nobody in: the password, once, then the link confirms.
-    expect(page.get_by_text("Sign in to confirm your email.")).to_be_visible()
-    page.get_by_label("Email").fill("annie@example.org")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Confirm my email").click()
 
     # Claim the student record.
     expect(page.get_by_role("heading", name="Link your student record")).to_be_visible()

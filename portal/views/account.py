@@ -6,19 +6,21 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
-from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from avataq import sessions
 from avataq.http import client_ip
 from portal.forms import (
     ClaimForm,
+    ConfirmForm,
     EmailLoginForm,
     InvitationForm,
     PortalPasswordResetForm,
@@ -28,6 +30,7 @@ from portal.forms import (
 from portal.permissions import confirmed_account_required
 from portal.selectors import account_of
 from portal.services import accounts
+from portal.tasks import password_reset_send_task
 from portal.views.public import set_language_cookie
 
 NEUTRAL_CLAIM_REFUSAL = gettext_lazy(
@@ -87,22 +90,27 @@ def unconfirmed(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/unconfirmed.html", context)
 
 
+@sensitive_post_parameters("password")
 @never_cache
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """Confirming needs the link and the password: a visitor who is not signed in signs
-    in first and comes back here. The link never signs anyone in (it stays valid for
-    days, and mail scanners open links)."""
+    """The link from the confirmation email asks for the account's password, then
+    confirms the email and signs in: the link proves the address, the password proves
+    the person. Opening it (GET) changes nothing: mail scanners open links."""
     try:
-        accounts.confirmation_account(token)  # a dead link says so before any sign-in
-        if not request.user.is_authenticated:
-            messages.info(request, _("Sign in to confirm your email."))
-            return redirect_to_login(request.get_full_path(), reverse("portal:login"))
-        accounts.account_confirm(token=token, user=request.user)
+        account = accounts.confirmation_account(token)
     except accounts.AccountError as exc:
         return render(request, "portal/confirm_failed.html", {"error": str(exc)}, status=400)
-    messages.success(request, _("Thank you: your email is confirmed."))
-    return redirect("portal:dashboard")
+    form = ConfirmForm(request, request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            accounts.account_confirm(token=token, user=form.get_user())
+        except accounts.AccountError as exc:
+            return render(request, "portal/confirm_failed.html", {"error": str(exc)}, status=400)
+        login(request, form.get_user())
+        messages.success(request, _("Thank you: your email is confirmed."))
+        return redirect("portal:dashboard")
+    return render(request, "portal/confirm.html", {"form": form, "account": account})
 
 
 @never_cache
@@ -169,6 +177,8 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form: EmailLoginForm) -> HttpResponse:
+        if form.cleaned_data.get("remember"):
+            sessions.keep_signed_in(self.request)
         response = super().form_valid(form)
         student = getattr(form.get_user(), "student", None)
         if student is not None:
@@ -177,9 +187,17 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Validates the address and answers; a task looks the account up and sends the link,
+    so the page does the same work, in the same time, for any address."""
+
     form_class = PortalPasswordResetForm
     template_name = "portal/password_reset.html"
     success_url = reverse_lazy("portal:password_reset_done")
+
+    def form_valid(self, form: PortalPasswordResetForm) -> HttpResponse:
+        email = form.cleaned_data["email"]
+        transaction.on_commit(lambda: password_reset_send_task.delay(email))
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

@@ -47,7 +47,7 @@ bench: $(VENV)/.installed-dev node_modules/.installed $(MO_FILES)
 	$(BIN)/python -m bench $(ARGS)
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 clean-data:
 	rm -rf .data

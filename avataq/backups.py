@@ -786,4 +786,3 @@ def verify_backup(*, key: str | None = None, latest: bool = True) -> VerifyResul
     if not result.ok:
         _notify_ops("backup verification FAILED", f"Verifying {key}: {summary}")
     return result
-

@@ -67,9 +67,7 @@ def sign_in_students(count: int) -> tuple[list[str], str]:
     from portal.models import Account
     from scholarships.models import Student
 
-    students = list(
-        Student.objects.annotate(n=Count("enrollments")).order_by("-n", "pk")[:count]
-    )
+    students = list(Student.objects.annotate(n=Count("enrollments")).order_by("-n", "pk")[:count])
     # The measured student's checklists: every enrollment document type is required.
     from documents.models import DocumentType
     from enrollment.checklist import checklist_sync

@@ -170,9 +170,7 @@ class OutgoingEmail(models.Model):
                 name="outgoing_email_student_idx",
             ),
             # How many emails of one kind an address got lately (mail_may_be_asked_for).
-            models.Index(
-                Upper("to"), "template_code", "created_at", name="outgoing_email_to_idx"
-            ),
+            models.Index(Upper("to"), "template_code", "created_at", name="outgoing_email_to_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -69,6 +69,8 @@ def main(pytest_args: list[str]) -> int:
     try:
         if run("lint", [str(bin_dir / "ruff"), "check", "."], dict(os.environ)):
             return 1
+        if run("format", [str(bin_dir / "ruff"), "format", "--check", "."], dict(os.environ)):
+            return 1
         deploy_check = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
         if run("deploy check", deploy_check, production_environment(database_url)):
             return 1

@@ -24,6 +24,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -305,117 +306,48 @@ def site_probes(world: World, role: str) -> list[Probe]:
     a, b = world.a, world.b
     explorer = (Role.COUNSELLOR, Role.STAFF, Role.FINANCE, Role.OPS, Role.SUPERUSER)
     statement, line, match = world.statement, world.line, world.match
+    finance_post = only(*FINANCE_ONLY, yes={REDIRECT})  # back to the page, with a message
+    staff_pages = only(Role.STAFF, Role.FINANCE, Role.OPS, Role.SUPERUSER, admin=True)
+    # fmt: off
     table: list[tuple[str, str, dict, Expectation, str, dict]] = [
         # name, method, kwargs, expectation, owner of what is shown, POST data
         ("health", "GET", {}, everyone(OK), "", {}),
         # The admin site's own pages.
         ("admin:index", "GET", {}, only(*STAFF_ROLES, admin=True), "", {}),
         ("admin:login", "GET", {}, everyone(OK, MISSING), "", {}),  # staff: to the index
-        ("admin:logout", "GET", {}, everyone(NOT_ALLOWED, MISSING), "", {}),  # GET logs nobody out
+        ("admin:logout", "GET", {}, everyone(NOT_ALLOWED, MISSING), "", {}),  # GET: nobody out
         ("admin:password_change", "GET", {}, only(*STAFF_ROLES, admin=True), "", {}),
         ("admin:password_change_done", "GET", {}, only(*STAFF_ROLES, admin=True), "", {}),
         ("admin:jsi18n", "GET", {}, only(*STAFF_ROLES, admin=True), "", {}),
-        (
-            "admin:auth_user_password_change",
-            "GET",
-            {"id": b.student.user_id},
-            only(Role.SUPERUSER, admin=True),
-            "B",
-            {},
-        ),
-        (
-            "admin:billing_computingsheet_pdf",
-            "GET",
-            {"pk": b.sheet.pk},
-            only(Role.STAFF, Role.FINANCE, Role.OPS, Role.SUPERUSER, admin=True),
-            "B",
-            {},
-        ),
-        (
-            "admin:billing_schoolinvoice_discrepancies",
-            "GET",
-            {},
-            only(Role.STAFF, Role.FINANCE, Role.OPS, Role.SUPERUSER, admin=True),
-            "",
-            {},
-        ),
+        ("admin:auth_user_password_change", "GET", {"id": b.student.user_id},
+         only(Role.SUPERUSER, admin=True), "B", {}),
+        ("admin:billing_computingsheet_pdf", "GET", {"pk": b.sheet.pk}, staff_pages, "B", {}),
+        ("admin:billing_schoolinvoice_discrepancies", "GET", {}, staff_pages, "", {}),
         # Finance screens.
         ("finance:home", "GET", {}, only(*FINANCE_ONLY), "", {}),
         ("finance:reports", "GET", {}, only(*FINANCE_ONLY), "", {}),
         ("finance:statement", "GET", {"pk": statement.pk}, only(*FINANCE_ONLY), "", {}),
-        (
-            "finance:upload",
-            "POST",
-            {},
-            only(*FINANCE_ONLY, yes={REDIRECT}),
-            "",
-            {"account": statement.account_id},
-        ),
-        (
-            "finance:accept",
-            "POST",
-            {"pk": statement.pk},
-            only(*FINANCE_ONLY, yes={REDIRECT}),
-            "",
-            {"threshold": "2"},
-        ),
-        (
-            "finance:reject",
-            "POST",
-            {"pk": statement.pk},
-            only(*FINANCE_ONLY, yes={REDIRECT}),
-            "",
-            {"line": "x"},
-        ),
-        (
-            "finance:manual",
-            "POST",
-            {"line_pk": line.pk},
-            only(*FINANCE_ONLY, yes={REDIRECT}),
-            "",
-            {},
-        ),
-        (
-            "finance:invoice",
-            "POST",
-            {"line_pk": line.pk},
-            only(*FINANCE_ONLY, yes={REDIRECT}),
-            "",
-            {"invoice": "none"},
-        ),
-        (
-            "finance:write-off",
-            "POST",
-            {"line_pk": line.pk},
-            only(*FINANCE_ONLY, yes={REDIRECT}),
-            "",
-            {"amount": "x"},
-        ),
-        (
-            "finance:undo",
-            "POST",
-            {"match_pk": match.pk},
-            only(*FINANCE_ONLY, yes={REDIRECT}),
-            "",
-            {},
-        ),
+        ("finance:upload", "POST", {}, finance_post, "", {"account": statement.account_id}),
+        ("finance:accept", "POST", {"pk": statement.pk}, finance_post, "", {"threshold": "2"}),
+        ("finance:reject", "POST", {"pk": statement.pk}, finance_post, "", {"line": "x"}),
+        ("finance:manual", "POST", {"line_pk": line.pk}, finance_post, "", {}),
+        ("finance:invoice", "POST", {"line_pk": line.pk}, finance_post, "", {"invoice": "no"}),
+        ("finance:write-off", "POST", {"line_pk": line.pk}, finance_post, "", {"amount": "x"}),
+        ("finance:undo", "POST", {"match_pk": match.pk}, finance_post, "", {}),
         # Documents: the explorer, downloads (302 to a 60-second link), the ingest API.
         ("documents:explorer", "GET", {}, only(*explorer), "", {}),
-        ("documents:download", "GET", {"pk": b.index.pk}, download_expectation(owner="B"), "B", {}),
-        ("documents:download", "GET", {"pk": a.index.pk}, download_expectation(owner="A"), "A", {}),
-        (
-            "documents:download",
-            "GET",
-            {"pk": world.invoice_index.pk},
-            download_expectation(owner="school"),
-            "school",
-            {},
-        ),
+        ("documents:download", "GET", {"pk": b.index.pk}, download_expectation(owner="B"),
+         "B", {}),
+        ("documents:download", "GET", {"pk": a.index.pk}, download_expectation(owner="A"),
+         "A", {}),
+        ("documents:download", "GET", {"pk": world.invoice_index.pk},
+         download_expectation(owner="school"), "school", {}),
         ("documents:local-download", "GET", {"token": "forged"}, everyone(FORBIDDEN), "", {}),
         ("documents:api-index", "GET", {}, everyone(NOT_ALLOWED), "", {}),
         ("documents:api-index", "POST", {}, everyone(UNAUTHORIZED), "", {}),
         ("documents:api-schema", "GET", {}, everyone(OK), "", {}),
     ]
+    # fmt: on
     probes = []
     for name, method, kwargs, expect, owner, data in table:
         probes.append(
@@ -453,7 +385,10 @@ STUDENT_ONLY = only(Role.STUDENT)
 
 def portal_probes(world: World, role: str) -> list[Probe]:
     a, b = world.a, world.b
-    signed_in = {OK} if role == ANONYMOUS else {REDIRECT}
+    signed_in = {OK} if role == ANONYMOUS else {REDIRECT}  # signed in: on to the dashboard
+    claim = {LOGIN} if role == ANONYMOUS else {REDIRECT} if role == Role.STUDENT else {MISSING}
+    own_link = only(Role.STUDENT, yes={REDIRECT})
+    # fmt: off
     table: list[tuple[str, str, dict, Expectation, str, dict]] = [
         ("portal:home", "GET", {}, everyone(OK), "", {}),
         ("portal:how_to_apply", "GET", {}, everyone(OK), "", {}),
@@ -464,34 +399,15 @@ def portal_probes(world: World, role: str) -> list[Probe]:
         ("portal:signup", "GET", {}, lambda r: signed_in, "", {}),
         ("portal:login", "GET", {}, lambda r: signed_in, "", {}),
         ("portal:logout", "GET", {}, everyone(NOT_ALLOWED), "", {}),
-        (
-            "portal:unconfirmed",
-            "GET",
-            {},
-            lambda r: {REDIRECT} if r == Role.STUDENT else {OK},
-            "",
-            {},
-        ),
+        ("portal:unconfirmed", "GET", {}, lambda r: {REDIRECT} if r == Role.STUDENT else {OK},
+         "", {}),
         ("portal:confirm", "GET", {"token": "forged"}, everyone(BAD), "", {}),
         ("portal:invitation", "GET", {"token": "forged"}, everyone(BAD), "", {}),
-        (
-            "portal:claim",
-            "GET",
-            {},
-            lambda r: {LOGIN} if r == ANONYMOUS else {REDIRECT} if r == Role.STUDENT else {MISSING},
-            "",
-            {},
-        ),
+        ("portal:claim", "GET", {}, lambda r: claim, "", {}),
         ("portal:password_reset", "GET", {}, everyone(OK), "", {}),
         ("portal:password_reset_done", "GET", {}, everyone(OK), "", {}),
-        (
-            "portal:password_reset_confirm",
-            "GET",
-            {"uidb64": "MQ", "token": "forged"},
-            everyone(OK),
-            "",
-            {},
-        ),
+        ("portal:password_reset_confirm", "GET", {"uidb64": "MQ", "token": "forged"},
+         everyone(OK), "", {}),
         ("portal:password_reset_complete", "GET", {}, everyone(OK), "", {}),
         # The student's own file: other students' rows answer 404, staff have none.
         ("portal:dashboard", "GET", {}, STUDENT_ONLY, "A", {}),
@@ -501,26 +417,13 @@ def portal_probes(world: World, role: str) -> list[Probe]:
         ("portal:sheets", "GET", {}, STUDENT_ONLY, "A", {}),
         ("portal:payments", "GET", {}, STUDENT_ONLY, "A", {}),
         ("portal:document_upload", "POST", {"item_id": b.item.pk}, only(), "B", {}),
-        (
-            "portal:document_upload",
-            "POST",
-            {"item_id": a.item.pk},
-            only(Role.STUDENT, yes={REDIRECT}),
-            "A",
-            {},
-        ),
+        ("portal:document_upload", "POST", {"item_id": a.item.pk}, own_link, "A", {}),
         ("portal:document_download", "GET", {"item_id": b.item.pk}, only(), "B", {}),
-        (
-            "portal:document_download",
-            "GET",
-            {"item_id": a.item.pk},
-            only(Role.STUDENT, yes={REDIRECT}),
-            "A",
-            {},
-        ),
+        ("portal:document_download", "GET", {"item_id": a.item.pk}, own_link, "A", {}),
         ("portal:sheet_pdf", "GET", {"sheet_id": b.sheet.pk}, only(), "B", {}),
         ("portal:sheet_pdf", "GET", {"sheet_id": a.sheet.pk}, STUDENT_ONLY, "A", {}),
     ]
+    # fmt: on
     return [
         Probe(
             name=name,
@@ -537,7 +440,6 @@ def portal_probes(world: World, role: str) -> list[Probe]:
 def admin_site_probes(world: World, role: str) -> list[Probe]:
     """The admin's site-wide pages that belong to no model."""
     probes = []
-    staff_only = only(*STAFF_ROLES)(role)
     for app_label in sorted({m._meta.app_label for m in admin.site._registry}):
         perms = granted(role)
         allowed = role in STAFF_ROLES and (
@@ -550,10 +452,7 @@ def admin_site_probes(world: World, role: str) -> list[Probe]:
                 {OK} if allowed else DENIED,
             )
         )
-    ct = world.a.student
-    from django.contrib.contenttypes.models import ContentType
-
-    student_type = ContentType.objects.get_for_model(ct)
+    student_type = ContentType.objects.get_for_model(world.b.student)
     probes += [
         # No model has a page on the site: "view on site" finds nothing for anyone.
         Probe(
@@ -565,8 +464,8 @@ def admin_site_probes(world: World, role: str) -> list[Probe]:
         Probe(
             "admin:autocomplete",
             reverse("admin:autocomplete"),
-            staff_only - {OK} | {FORBIDDEN} if role in STAFF_ROLES else {LOGIN},
-        ),  # no model named: refused
+            {FORBIDDEN} if role in STAFF_ROLES else {LOGIN},  # no model named: refused
+        ),
     ]
     return probes
 

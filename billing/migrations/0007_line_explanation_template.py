@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0006_invoice_reconciliation'),
+        ("billing", "0006_invoice_reconciliation"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='computingsheetline',
-            name='rule_params',
+            model_name="computingsheetline",
+            name="rule_params",
             field=models.JSONField(blank=True, default=dict, editable=False),
         ),
         migrations.AddField(
-            model_name='computingsheetline',
-            name='rule_template',
+            model_name="computingsheetline",
+            name="rule_template",
             field=models.CharField(blank=True, editable=False, max_length=200),
         ),
     ]

@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0002_default_mail_templates'),
-        ('scholarships', '0004_student_language'),
+        ("portal", "0002_default_mail_templates"),
+        ("scholarships", "0004_student_language"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='outgoingemail',
-            index=models.Index(django.db.models.functions.text.Upper('to'), models.F('template_code'), models.F('created_at'), name='outgoing_email_to_idx'),
+            model_name="outgoingemail",
+            index=models.Index(
+                django.db.models.functions.text.Upper("to"),
+                models.F("template_code"),
+                models.F("created_at"),
+                name="outgoing_email_to_idx",
+            ),
         ),
     ]

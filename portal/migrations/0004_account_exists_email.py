@@ -23,8 +23,7 @@ TEMPLATES = {
         "Avataq avec cette adresse courriel. Elle en a déjà un.\n\n"
         "Connectez-vous ici :\n{{ login_url }}\n\n"
         "Mot de passe oublié ? Choisissez-en un nouveau ici :\n{{ reset_url }}\n\n"
-        "Si ce n'était pas vous, ignorez ce courriel : rien n'a changé."
-        + _defaults.SIGNATURE_FR,
+        "Si ce n'était pas vous, ignorez ce courriel : rien n'a changé." + _defaults.SIGNATURE_FR,
     ),
 }
 
@@ -34,16 +33,32 @@ def create_defaults(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0003_outgoing_email_to_index'),
+        ("portal", "0003_outgoing_email_to_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='mailtemplate',
-            name='code',
-            field=models.CharField(choices=[('account_confirmation', 'Account confirmation'), ('account_exists', 'Signup with an email that has an account'), ('account_invitation', 'Invitation to the portal'), ('password_reset', 'Password reset'), ('application_received', 'Application received'), ('enrollment_approved', 'Enrollment approved'), ('enrollment_refused', 'Enrollment refused'), ('document_missing', 'Documents missing (reminder)'), ('document_refused', 'Document refused'), ('sheet_validated', 'Computing sheet validated'), ('payment_sent', 'Payment sent'), ('claim_refused', 'Refused claim (to staff)')], max_length=40, verbose_name='email'),
+            model_name="mailtemplate",
+            name="code",
+            field=models.CharField(
+                choices=[
+                    ("account_confirmation", "Account confirmation"),
+                    ("account_exists", "Signup with an email that has an account"),
+                    ("account_invitation", "Invitation to the portal"),
+                    ("password_reset", "Password reset"),
+                    ("application_received", "Application received"),
+                    ("enrollment_approved", "Enrollment approved"),
+                    ("enrollment_refused", "Enrollment refused"),
+                    ("document_missing", "Documents missing (reminder)"),
+                    ("document_refused", "Document refused"),
+                    ("sheet_validated", "Computing sheet validated"),
+                    ("payment_sent", "Payment sent"),
+                    ("claim_refused", "Refused claim (to staff)"),
+                ],
+                max_length=40,
+                verbose_name="email",
+            ),
         ),
         migrations.RunPython(create_defaults, migrations.RunPython.noop),
     ]

@@ -129,9 +129,7 @@ def document_download(request: HttpRequest, item_id: int) -> HttpResponse:
     index = selectors.checklist_document_index(request.student, item)
     if index is None:
         raise Http404("no such document")
-    url = document_download_url(
-        document=index, user=request.user, ip_address=client_ip(request)
-    )
+    url = document_download_url(document=index, user=request.user, ip_address=client_ip(request))
     return redirect(url)
 
 

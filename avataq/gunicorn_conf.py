@@ -6,8 +6,13 @@ import os
 from avataq.logformat import JSON_FORMATTER
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-# Two per core plus one, the usual rule for sync workers; WEB_CONCURRENCY overrides.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# Threads, not sync workers: requests wait on I/O (PostgreSQL, S3, SMTP), and with sync
+# workers three uploads to a hung S3 held every worker — public pages and /health/ too.
+# Each worker runs GUNICORN_THREADS requests at once; every external call has a timeout
+# well under `timeout` (S3 3 s to connect, the broker 3 s, SMTP 10 s).
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 max_requests = 2000  # recycle workers now and then

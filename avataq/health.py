@@ -3,6 +3,7 @@ that names no secret (no URL, no password, no host)."""
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from django.conf import settings
 from django.db import connections
@@ -74,9 +75,29 @@ def registered_checks() -> dict[str, Check]:
     return checks
 
 
-def run_checks() -> tuple[bool, dict[str, str]]:
+# /health/ answers within a second, whatever hangs: each check runs in its own thread and
+# one that has not answered by then is reported down (the load balancer must hear back).
+DEADLINE = 1.0
+
+
+def _in_thread(check: Check) -> str:
+    try:
+        return check()
+    finally:
+        connections.close_all()  # this thread's own database connection
+
+
+def run_checks(deadline: float = DEADLINE) -> tuple[bool, dict[str, str]]:
     """(every dependency up, results); the backups' freshness is reported alongside."""
-    results = {name: check() for name, check in registered_checks().items()}
+    checks = registered_checks()
+    pool = ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="health")
+    futures = {name: pool.submit(_in_thread, check) for name, check in checks.items()}
+    done, _ = wait(futures.values(), timeout=deadline)
+    pool.shutdown(wait=False, cancel_futures=True)  # a hung check is left behind, not waited
+    results = {
+        name: future.result() if future in done else f"down (no answer within {deadline:g} s)"
+        for name, future in futures.items()
+    }
     healthy = all(result == "ok" for result in results.values())
     if results["database"] == "ok":
         results["backups"] = check_backups()

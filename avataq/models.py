@@ -25,6 +25,11 @@ class BackupRecord(models.Model):
     error = models.TextField(_("error"), blank=True)
     verified_at = models.DateTimeField(_("last verified"), null=True, blank=True)
     verification = models.TextField(_("verification result"), blank=True)
+    # How a run is known dead, and a redelivered task known to have run already.
+    task_id = models.CharField(_("task"), max_length=255, blank=True)
+    lock_pid = models.IntegerField(_("PostgreSQL process holding its lock"), null=True, blank=True)
+    # Multipart uploads begun and not completed or aborted: aborted later when S3 answers.
+    pending_uploads = models.JSONField(_("uploads to abort"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("backup")

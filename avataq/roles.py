@@ -82,7 +82,10 @@ BILLING_RECORDS = [
     "rateschedule", "communityfare", "schoolfee", "computingsheet", "computingsheetline",
     "scheduledpayment", "recovery", "schoolinvoice", "schoolinvoiceline",
 ]  # fmt: skip
-BANK_RECORDS = ["bankaccount", "bankstatement", "statementline", "match", "rejectedsuggestion"]
+BANK_RECORDS = [
+    "bankaccount", "statementimport", "bankstatement", "statementline", "match",
+    "rejectedsuggestion",
+]  # fmt: skip
 
 CAPABILITIES: tuple[Capability, ...] = (
     Capability(
@@ -242,10 +245,15 @@ CAPABILITIES: tuple[Capability, ...] = (
         {FINANCE: A, OPS: A},
     ),
     Capability(
+        "portal.claims",
+        "See the refused claims of a student's record (their alert email links there)",
+        perms("portal", ["claimattempt"], "view"),
+        {COUNSELLORS: THEIRS, STAFF: A},
+    ),
+    Capability(
         "portal.support",
-        "Invite students; see portal accounts, claim attempts and outgoing emails; "
-        "send an email again",
-        perms("portal", ["account", "claimattempt", "outgoingemail"], "view")
+        "Invite students; see portal accounts and outgoing emails; send an email again",
+        perms("portal", ["account", "outgoingemail"], "view")
         + perms("portal", ["invitation"], "view", "add")
         + perms("portal", ["outgoingemail"], "change"),
         {STAFF: A},

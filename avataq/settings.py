@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "avataq.http.NoStoreMiddleware",
+    "avataq.middleware.DependencyFailureMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -142,9 +143,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60 * 60  # tasks that need longer say so (the backup: 4 h)
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
-# Longer than the longest task (the backup, 4 h), so a late-acked task is not handed to
-# another worker while it still runs.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 5 * 60 * 60}
+# A late-acked message whose worker died is handed out again after this long. Longer than
+# any task without a lock of its own may run (CELERY_TASK_TIME_LIMIT, 1 h), shorter than a
+# backup or a verification may (4 h): one still running when its message comes back finds
+# its advisory lock held and stands down (avataq/tasks.py), and a backup whose worker was
+# killed is retried within 1 h 30, not after 5 h.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 90 * 60,
+    # A broker that is down or hanging answers a publish within seconds, never holds a
+    # request until the web server kills it (avataq.queue falls back or leaves the row).
+    "socket_connect_timeout": 3,
+    "socket_timeout": 3,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TIMEZONE = "America/Montreal"
 CELERY_BEAT_SCHEDULE = {
     "nightly-backup": {
@@ -167,9 +178,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.document_reminders_send_task",
         "schedule": crontab(hour=9, minute=0),
     },
+    # Statement files whose import task was lost are imported by this sweep.
+    "statement-files-sweep": {
+        "task": "billing.tasks.statement_files_sweep_task",
+        "schedule": crontab(minute="*"),
+    },
+    # Emails whose send task was lost (the broker was down) go out within a minute or two.
     "outbox-retry": {
         "task": "portal.tasks.outgoing_emails_retry_task",
-        "schedule": crontab(minute="*/10"),
+        "schedule": crontab(minute="*"),
     },
 }
 
@@ -330,11 +347,21 @@ LOGGING = {
         "json": JSON_FORMATTER,
         "text": TEXT_FORMATTER,
     },
+    "filters": {"production": {"()": "django.utils.log.RequireDebugFalse"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        # Errors to OPS_EMAILS, once per kind every 10 minutes, never inside the request.
+        "ops_mail": {
+            "()": "avataq.logformat.ThrottledOpsMailHandler",
+            "formatter": "text",
+            "filters": ["production"],
+        },
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console", "ops_mail"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own mail_admins handler emails every 5xx synchronously: replaced by the
+        # root's throttled one.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"level": "INFO"},
         "axes": {"level": "WARNING"},
         "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
@@ -354,7 +381,7 @@ PORTAL_INVITATION_DAYS = 14
 # Where students write or call for help (shown on the contact page and in emails).
 PORTAL_CONTACT_EMAIL = env.str("PORTAL_CONTACT_EMAIL", "sponsorship@localhost")
 PORTAL_CONTACT_PHONE = env.str("PORTAL_CONTACT_PHONE", "")
-# Who hears about a refused claim (besides the Staff group members with an email).
+# Who hears about a refused claim (besides the record's counsellor, or the Staff group).
 PORTAL_HELP_EMAILS = env.list("PORTAL_HELP_EMAILS", default=[])
 # Links in emails (sent by tasks, with no request to read the host from).
 PORTAL_BASE_URL = env.url("PORTAL_BASE_URL", schemes={"http", "https"})

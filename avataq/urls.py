@@ -8,6 +8,8 @@ admin.site.site_title = "Avataq"
 admin.site.index_title = "Sponsorship program"
 admin.site.site_url = "/"
 
+handler500 = "avataq.views.server_error"
+
 urlpatterns = [
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),

@@ -10,6 +10,7 @@ BENCHMARKS = [
     "billing",
     "reconciliation",
     "reconcile_page",
+    "statement_import",
     "portal",
 ]
 

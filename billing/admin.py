@@ -133,6 +133,12 @@ class ComputingSheetAdmin(ReadOnlyAdmin):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return request.user.has_perm("billing.change_computingsheet")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list:
+        # Every field, draft or validated: a sheet changes only through its steps
+        # (compute, adjust, validate, new revision), never by editing the form.
+        fields = [f.name for f in ComputingSheet._meta.fields if f.name != "id"]
+        return [*dict.fromkeys([*self.readonly_fields, *fields])]
+
     @admin.display(description="student")
     def student(self, sheet: ComputingSheet) -> str:
         return str(sheet.enrollment.student)
@@ -379,3 +385,6 @@ def _may_compute_sheets(model_admin: admin.ModelAdmin, request: HttpRequest) -> 
 # Billing adds its step to the enrollments' list (enrollment knows nothing of billing).
 EnrollmentAdmin.actions = [*EnrollmentAdmin.actions, compute_sheets]
 EnrollmentAdmin.has_compute_permission = _may_compute_sheets
+
+# Bank accounts (Finance) live in their own module.
+from billing import admin_accounts  # noqa: E402, F401

@@ -21,6 +21,7 @@ from billing.models import (
     SchoolFee,
 )
 from billing.services import PAYABLE_ENROLLMENTS, _line_rows, rates_of, situation_of
+from billing.signals import sheet_validated
 from enrollment.models import ChecklistItem, Enrollment, RequiredDocument
 
 BATCH = 1000
@@ -123,11 +124,9 @@ def sheets_compute_bulk(
             school_total=school,
             student_total=student,
             computed_at=now,
-            status=ComputingSheet.Status.VALIDATED
-            if will_validate
-            else ComputingSheet.Status.DRAFT,
-            validated_by=by if will_validate else None,
-            validated_at=now if will_validate else None,
+            # Drafts first: lines go only on a draft (the database refuses them on a
+            # validated sheet); the ones to validate are validated once their lines are in.
+            status=ComputingSheet.Status.DRAFT,
         )
         sheets.append(sheet)
         lines_by_sheet.append(lines)
@@ -141,6 +140,15 @@ def sheets_compute_bulk(
         ],
         batch_size=BATCH,
     )
+    validated = [s for s, (_, _, will_validate) in zip(sheets, plans, strict=True) if will_validate]
+    ComputingSheet.objects.filter(pk__in=[s.pk for s in validated]).update(
+        status=ComputingSheet.Status.VALIDATED, validated_by=by, validated_at=now
+    )
+    for sheet in validated:
+        sheet.status, sheet.validated_by, sheet.validated_at = "validated", by, now
+    # What validating one sheet tells (the students' "sheet validated" emails), batched.
+    if validated:
+        sheet_validated.send(sender=ComputingSheet, sheets=validated)
     payments = []
     for sheet, lines, (enrollment, rate, will_validate) in zip(
         sheets, lines_by_sheet, plans, strict=True

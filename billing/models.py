@@ -1,7 +1,9 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language, gettext
@@ -368,12 +370,35 @@ class SchoolInvoiceDocument(S3DocumentMixin):
 
 
 class BankAccount(models.Model):
-    """The program's account at a bank, and how that bank's CSV export reads."""
+    """The program's account at a bank, and how that bank's CSV export reads.
+
+    A statement file names the accounts it holds (OFX, CAMT, some CSV): each of its
+    statements goes to the account whose number ends with ``account_number`` and whose
+    currency is the statement's; a file naming an account the program does not have is
+    refused, naming it."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     institution = models.CharField(_("institution"), max_length=100)
     account_number = models.CharField(
-        _("account number (last digits)"), max_length=12, help_text=_("Never the full number.")
+        _("account number (last digits)"),
+        max_length=12,
+        validators=[RegexValidator(r"^[0-9]{3,12}$", _("3 to 12 digits."))],
+        help_text=_(
+            "The last digits (at least 3) of the account number, as statements print it: "
+            "they route each statement of a file to its account. Never the full number."
+        ),
+    )
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        default="CAD",
+        validators=[RegexValidator(r"^[A-Z]{3}$", _("A currency code such as CAD or USD."))],
+    )
+    csv_preset = models.CharField(
+        _("CSV layout"),
+        max_length=40,
+        blank=True,
+        help_text=_("The bank's CSV export layout; empty to map the columns by hand below."),
     )
     csv_mapping = models.JSONField(
         _("CSV column mapping"),
@@ -391,21 +416,97 @@ class BankAccount(models.Model):
         verbose_name = _("bank account")
         verbose_name_plural = _("bank accounts")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account_number", "currency"],
+                name="bank_account_number_currency_once",
+                violation_error_message=_("Another account has these digits and currency."),
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.name} (…{self.account_number})"
+        return f"{self.name} (…{self.account_number} {self.currency})"
+
+    def statement_mapping(self) -> dict:
+        """How this bank's CSV or XLSX export reads: its preset's layout, or the columns
+        mapped by hand."""
+        from billing.statements import PRESETS
+
+        if self.csv_preset in PRESETS:
+            return dict(PRESETS[self.csv_preset].mapping)
+        return self.csv_mapping if isinstance(self.csv_mapping, dict) else {}
+
+
+class StatementImport(models.Model):
+    """One statement file sent by Finance, and how its import went. A file may hold
+    several accounts' statements (one ``BankStatement`` each); a large one is imported by
+    a Celery task, and this row says where it stands. A refused file keeps no line: only
+    this row, with the reason."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Refused")
+
+    filename = models.CharField(_("file name"), max_length=255)
+    source_format = models.CharField(_("format"), max_length=8)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.BigIntegerField(_("size (bytes)"))
+    file_key = models.CharField(_("stored file"), max_length=512, blank=True)
+    account = models.ForeignKey(
+        BankAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("account chosen"),
+    )  # fmt: skip
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
+    )
+    lines_read = models.PositiveIntegerField(_("lines read"), default=0)
+    lines_new = models.PositiveIntegerField(_("new lines"), default=0)
+    reconciled = models.PositiveIntegerField(_("reconciled at once"), default=0)
+    notes = models.TextField(_("notes"), blank=True)
+    error = models.TextField(_("reason refused"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("statement file")
+        verbose_name_plural = _("statement files")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class BankStatement(models.Model):
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
-        OFX = "ofx", "OFX"
-        CAMT053 = "camt053", "ISO 20022 CAMT.053"
+        XLSX = "xlsx", "Excel (XLSX)"
+        OFX = "ofx", "OFX / QFX"
+        CAMT053 = "camt053", "ISO 20022 CAMT.053 (XML or ZIP)"
 
     account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="statements")
+    source = models.ForeignKey(
+        StatementImport, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="statements", verbose_name=_("file"),
+    )  # fmt: skip
     source_format = models.CharField(_("format"), max_length=8, choices=Format.choices)
     filename = models.CharField(_("file name"), max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    account_identifier = models.CharField(
+        _("account as the file names it (last digits)"), max_length=12, blank=True
+    )
+    opening_balance = money_field(_("opening balance"), null=True, blank=True)
+    closing_balance = money_field(_("closing balance"), null=True, blank=True)
+    expected_closing = money_field(
+        _("closing balance the previous statement implies"), null=True, blank=True,
+        help_text=_("For a file printing only its closing balance: the previous statement's "
+                    "closing plus these lines."),
+    )  # fmt: skip
     first_date = models.DateField(_("first line"), null=True)
     last_date = models.DateField(_("last line"), null=True)
     lines_read = models.PositiveIntegerField(_("lines read"), default=0)
@@ -422,6 +523,14 @@ class BankStatement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account.name}: {self.filename}"
+
+    @property
+    def balance_gap(self) -> Decimal | None:
+        """How far the printed closing balance is from the one the previous statement
+        implies (None when nothing could be compared)."""
+        if self.expected_closing is None or self.closing_balance is None:
+            return None
+        return self.closing_balance - self.expected_closing
 
 
 class StatementLine(models.Model):
@@ -529,3 +638,59 @@ class RejectedSuggestion(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line_id}: {self.payment_ids}"
+
+
+class LineProposal(models.Model):
+    """What the matching passes propose for a statement line nothing is matched to yet,
+    stored when the statement is imported and recomputed when matches change
+    (``billing.matching.proposals_refresh``): the reconcile page reads it, it never
+    computes it. ``single``: the payments to settle together (one, a split, a batch) or a
+    school invoice; ``candidates``: payments that fit the line equally, for a person to
+    choose one. Derived data: it holds no decision, and may be dropped and recomputed."""
+
+    class Kind(models.TextChoices):
+        SINGLE = "single", _("suggestion")
+        CANDIDATES = "candidates", _("candidates")
+
+    line = models.OneToOneField(
+        StatementLine, on_delete=models.CASCADE, related_name="proposal", verbose_name=_("line")
+    )
+    # The line's statement, again: the page and the refresh find a statement's proposals
+    # through this index, without joining the lines.
+    statement = models.ForeignKey(
+        BankStatement, on_delete=models.CASCADE, related_name="proposals",
+        verbose_name=_("statement"),
+    )  # fmt: skip
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    payment_ids = ArrayField(
+        models.BigIntegerField(), default=list, blank=True, verbose_name=_("payments")
+    )
+    invoice = models.ForeignKey(
+        SchoolInvoice, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("invoice"),
+    )  # fmt: skip
+    amount = money_field(_("amount"))
+    rule = models.CharField(_("rule"), max_length=100)
+    confidence = models.FloatField(_("confidence"))
+
+    class Meta:
+        verbose_name = _("line proposal")
+        verbose_name_plural = _("line proposals")
+        default_permissions = ()  # no one edits it: it follows the matches
+        indexes = [
+            models.Index(fields=["statement", "kind", "confidence"], name="proposal_statement_idx"),
+            # Which proposals name a payment, when its reconciliation changes.
+            GinIndex(fields=["payment_ids"], name="proposal_payments_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="proposal_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(kind="single", invoice__isnull=False, payment_ids__len=0)
+                | Q(kind="single", invoice__isnull=True, payment_ids__len__gte=1)
+                | Q(kind="candidates", invoice__isnull=True, payment_ids__len__gte=2),
+                name="proposal_kind_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"line {self.line_id}: {self.get_kind_display()} {self.rule}"

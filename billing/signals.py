@@ -5,7 +5,8 @@ acts after the commit."""
 
 from django.dispatch import Signal
 
-# With ``sheet``: a computing sheet was validated.
+# With ``sheets``: computing sheets were validated (one, or a batch from the bulk path:
+# listeners handle a list, so a batch costs them a fixed number of queries).
 sheet_validated = Signal()
 # With ``payment``: a scheduled payment was marked as sent.
 payment_sent = Signal()

@@ -7,6 +7,7 @@ app_name = "finance"
 urlpatterns = [
     path("", views.home, name="home"),
     path("statements/upload/", views.upload, name="upload"),
+    path("files/<int:pk>/", views.statement_file, name="file"),
     path("statements/<int:pk>/", views.statement, name="statement"),
     path("statements/<int:pk>/accept/", views.accept, name="accept"),
     path("statements/<int:pk>/reject/", views.reject, name="reject"),

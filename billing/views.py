@@ -6,7 +6,6 @@ is told to the user (a message, or a 400 page), never a 500 nor a database error
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
@@ -15,23 +14,24 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from avataq.money import money
-from billing import matching, selectors_finance, services
+from billing import exports, matching, selectors_finance, statement_files
 from billing.models import (
     BankAccount,
     BankStatement,
     Match,
     ScheduledPayment,
     SchoolInvoice,
+    StatementImport,
     StatementLine,
 )
-from billing.statements import StatementError
 
 FINANCE = "billing.change_match"
 MAX_ID = 2**63 - 1  # a bigint primary key
@@ -70,8 +70,25 @@ class ReportQuery(forms.Form):
     )
 
 
-class SearchQuery(forms.Form):
+class PageForm(forms.Form):
+    """Where on a statement's page: the lines shown and the page number."""
+
+    show = forms.ChoiceField(
+        label=gettext_lazy("Show"),
+        required=False,
+        choices=[(key, key) for key in selectors_finance.LINE_FILTERS],
+    )
+    page = forms.IntegerField(
+        label=gettext_lazy("Page"), required=False, min_value=1, max_value=10**7
+    )
+
+
+class LinesQuery(PageForm):
+    """The reconcile page's query; ``line``: the line a payment is searched for (the
+    results are offered as buttons matching it)."""
+
     q = forms.CharField(label=gettext_lazy("Find payments"), required=False, max_length=100)
+    line = _id_field(label=gettext_lazy("Line"), required=False)
 
 
 class AcceptForm(forms.Form):
@@ -79,6 +96,7 @@ class AcceptForm(forms.Form):
     threshold = forms.FloatField(
         label=gettext_lazy("Confidence"), required=False, min_value=0, max_value=1
     )
+    payment = _id_field(label=gettext_lazy("Payment"), required=False)  # a candidate chosen
 
 
 class LineForm(forms.Form):
@@ -136,6 +154,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "billing/finance_home.html",
         {
             "statements": selectors_finance.statements_with_progress()[:50],
+            "files": StatementImport.objects.select_related("account")[:10],
             "accounts": BankAccount.objects.all(),
             "formats": BankStatement.Format.choices,
             "bars": bars,
@@ -146,147 +165,220 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_POST
 @finance_required
 def upload(request: HttpRequest) -> HttpResponse:
-    account = get_object_or_404(BankAccount, pk=_id(request.POST.get("account", "")) or 0)
+    """Send a statement file: "from the file" (no account) routes each statement the file
+    holds to the account it names; an account chosen is the one a CSV is for, and the only
+    one any statement of the file may name."""
+    chosen = request.POST.get("account", "")
+    account = get_object_or_404(BankAccount, pk=_id(chosen) or 0) if chosen else None
     upload = request.FILES.get("file")
     if upload is None or upload.size > MAX_UPLOAD:
         messages.error(request, gettext("Choose a statement file (20 MB at most)."))
         return redirect("finance:home")
-    try:
-        # One transaction: a file refused, or a match that cannot be made, keeps nothing.
-        statement, applied = services.statement_import_and_reconcile(
-            account=account,
-            data=upload.read(),
-            filename=upload.name,
-            source_format=request.POST.get("format", ""),
-            by=request.user,
-        )
-    except (StatementError, matching.ReconciliationConflict) as exc:
+    job = statement_files.statement_file_receive(
+        data=upload.read(),
+        filename=upload.name or "",
+        source_format=request.POST.get("format", ""),
+        account=account,
+        by=request.user,
+    )
+    return _after_import(request, job)
+
+
+def _after_import(request: HttpRequest, job: StatementImport) -> HttpResponse:
+    """Where a sent file leads: its reason when refused, its statement when it held one,
+    else the file's own page (still importing, or several statements)."""
+    if job.status == StatementImport.Status.FAILED:
         messages.error(
             request,
             gettext("%(file)s was not imported: %(problem)s.")
-            % {"file": upload.name, "problem": exc},
+            % {"file": job.filename, "problem": job.error},
         )
         return redirect("finance:home")
+    if job.status != StatementImport.Status.DONE:
+        return redirect("finance:file", pk=job.pk)
     messages.success(
         request,
         gettext("%(new)d new line(s) of %(read)d; %(applied)d reconciled by their reference.")
-        % {"new": statement.lines_new, "read": statement.lines_read, "applied": applied},
+        % {"new": job.lines_new, "read": job.lines_read, "applied": job.reconciled},
     )
-    return redirect("finance:statement", pk=statement.pk)
+    for note in filter(None, job.notes.splitlines()):
+        messages.info(request, note)
+    statements = list(job.statements.values_list("pk", flat=True))
+    if len(statements) == 1:
+        return redirect("finance:statement", pk=statements[0])
+    return redirect("finance:file", pk=job.pk)
+
+
+@require_GET
+@finance_required
+def statement_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """A sent file: waiting or importing (the page refreshes itself), refused with the
+    reason, or imported with its statements."""
+    job = get_object_or_404(StatementImport.objects.select_related("account"), pk=pk)
+    statements = job.statements.select_related("account").order_by("pk")
+    response = render(
+        request,
+        "billing/statement_file.html",
+        {"job": job, "statements": statements, "notes": list(filter(None, job.notes.splitlines()))},
+    )
+    if job.status in {StatementImport.Status.QUEUED, StatementImport.Status.RUNNING}:
+        response["Refresh"] = "3"  # no JavaScript: the browser asks again in 3 seconds
+    return response
+
+
+FILTER_LABELS = {
+    "all": gettext_lazy("All lines"),
+    "suggested": gettext_lazy("With a suggestion"),
+    "unmatched": gettext_lazy("Nothing suggested"),
+    "matched": gettext_lazy("Matched"),
+}
+DEFAULT_THRESHOLD = 0.85
 
 
 @require_GET
 @finance_required
 def statement(request: HttpRequest, pk: int) -> HttpResponse:
+    """A page of the statement's lines (a filter, 100 a page) with their matches and stored
+    proposals; a payment search, whose results match a line with one button."""
     statement = get_object_or_404(BankStatement.objects.select_related("account"), pk=pk)
-    proposals = {p.line_id: p for p in matching.statement_proposals(statement=statement)}
-    payment_ids = {i for p in proposals.values() for i in p.payment_ids}
-    payments = ScheduledPayment.objects.in_bulk(payment_ids)
-    lines = list(selectors_finance.statement_lines(statement))
-    search, status = SearchQuery(request.GET), 200
-    query = search.cleaned_data["q"] if search.is_valid() else ""
-    if search.errors:
-        _refuse(request, search)
+    query, status = LinesQuery(request.GET), 200
+    if not query.is_valid():
+        _refuse(request, query)
         status = 400
-    found = []
-    if query:
-        found = list(
-            ScheduledPayment.objects.filter(status__in=matching.MATCHABLE)
-            .filter(_search(query))
-            .select_related("enrollment__student")[:20]
-        )
-    rows = [
-        (
-            line,
-            proposals.get(line.pk),
-            [payments[i] for i in proposals[line.pk].payment_ids] if line.pk in proposals else [],
-        )
-        for line in lines
-    ]
-    context = {"statement": statement, "rows": rows, "query": query, "found": found}
+    wanted = query.cleaned_data  # the values that are valid
+    show = wanted.get("show") or "all"
+    page = selectors_finance.statement_lines_page(
+        statement, show=show, number=wanted.get("page") or 1
+    )
+    text = wanted.get("q") or ""
+    # The line a payment is searched for, when it is on the page (its results match it).
+    line = next((r for r in page.rows if r.line.pk == wanted.get("line") and r.open_debit), None)
+    context = {
+        "statement": statement,
+        "page": page,
+        "filters": [(key, label, page.counts[key]) for key, label in FILTER_LABELS.items()],
+        "query": text,
+        "found": selectors_finance.payments_found(text, owed=line and line.left) if text else [],
+        "searched": line and line.line.pk,
+        "threshold": DEFAULT_THRESHOLD,
+        "search_limit": selectors_finance.SEARCH_RESULTS,
+        "balance_warning": statement_files.balance_warning(statement),
+    }
     return render(request, "billing/statement_reconcile.html", context, status=status)
 
 
-def _search(query: str) -> Q:
-    condition = Q(reference__iexact=query) | Q(enrollment__student__status_no=query)
-    try:
-        condition |= Q(amount=AMOUNT.clean(query))
-    except ValidationError:  # not an amount a payment can have: a name
-        condition |= Q(enrollment__student__last_name__icontains=query)
-    return condition
-
-
-def _back(line: StatementLine) -> HttpResponse:
-    return redirect("finance:statement", pk=line.statement_id)
+def _back(request: HttpRequest, statement_id: int, line_id: int | None = None) -> HttpResponse:
+    """Back to the statement's page the form was posted from (its filter and page), at
+    the line acted on."""
+    where = PageForm(request.POST)
+    kept = {k: v for k, v in where.cleaned_data.items() if v} if where.is_valid() else {}
+    url = reverse("finance:statement", args=[statement_id])
+    if kept:
+        url += "?" + urlencode(kept)
+    if line_id:
+        url += f"#line-{line_id}"
+    return redirect(url)
 
 
 @require_POST
 @finance_required
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
-    """Accept proposals: one (``line``) or all at or above ``threshold``."""
+    """Accept proposals: one line's (``line``), one of a line's candidates (``line`` and
+    ``payment``), or every single suggestion at or above ``threshold``."""
     statement = get_object_or_404(BankStatement, pk=pk)
     form = AcceptForm(request.POST)
     if not form.is_valid():
         _refuse(request, form)
-        return redirect("finance:statement", pk=statement.pk)
+        return _back(request, statement.pk)
+    line, payment = form.cleaned_data["line"], form.cleaned_data["payment"]
+    if payment is not None:
+        if line is None:
+            messages.error(request, gettext("Which line?"))
+            return _back(request, statement.pk)
+        try:
+            matching.proposal_choose(
+                statement=statement, line_id=line, payment_id=payment, by=request.user
+            )
+            messages.success(request, gettext("Matched."))
+        except matching.ReconciliationConflict as exc:
+            messages.error(request, str(exc))
+        return _back(request, statement.pk, line)
     threshold = form.cleaned_data["threshold"]
     accepted, problems = matching.proposals_accept(
         statement=statement,
-        line_id=form.cleaned_data["line"],
+        line_id=line,
         threshold=1.01 if threshold is None else threshold,  # none given: only the line
         by=request.user,
     )
     for problem in problems:
         messages.error(request, problem)
     messages.success(request, gettext("%(count)d match(es) made.") % {"count": accepted})
-    return redirect("finance:statement", pk=statement.pk)
+    return _back(request, statement.pk, line)
 
 
 @require_POST
 @finance_required
 def reject(request: HttpRequest, pk: int) -> HttpResponse:
+    """The suggestion, or the candidates, of a line are wrong: not offered again."""
     statement = get_object_or_404(BankStatement, pk=pk)
     form = LineForm(request.POST)
     if not form.is_valid():
         messages.error(request, gettext("Which line?"))
-        return redirect("finance:statement", pk=statement.pk)
+        return _back(request, statement.pk)
+    line = form.cleaned_data["line"]
     try:
-        matching.suggestion_reject(
-            statement=statement, line_id=form.cleaned_data["line"], by=request.user
-        )
+        matching.suggestion_reject(statement=statement, line_id=line, by=request.user)
         messages.success(request, gettext("Suggestion rejected; it will not be offered again."))
     except matching.ReconciliationConflict as exc:
         messages.error(request, str(exc))
-    return redirect("finance:statement", pk=statement.pk)
+    return _back(request, statement.pk, line)
+
+
+def _parts(
+    line: StatementLine, pairs: list[tuple[int, Decimal | None]], payments: dict
+) -> list[tuple[ScheduledPayment, Decimal]]:
+    """The amounts of a match: as given; else, for one payment, what the line and the
+    payment both have left; for several (a split), what each payment has left."""
+    if any(amount is not None for _, amount in pairs):
+        return [(payments[i], amount) for i, amount in pairs]
+    left = {i: payments[i].amount - payments[i].reconciled_amount for i, _ in pairs}
+    if len(pairs) == 1:
+        [(i, _)] = pairs
+        return [(payments[i], min(left[i], abs(line.amount) - line.matched_amount))]
+    return [(payments[i], left[i]) for i, _ in pairs]
 
 
 @require_POST
 @finance_required
 def manual(request: HttpRequest, line_pk: int) -> HttpResponse:
-    """Match a line by hand to one or several payments (a split): ``payment`` and
-    ``amount`` repeated."""
+    """Match a line by hand to one or several payments (a split) found by the search:
+    ``payment`` repeated, with ``amount`` repeated beside it, or without amounts (see
+    :func:`_parts`)."""
     line = get_object_or_404(StatementLine, pk=line_pk)
     ids, amounts = request.POST.getlist("payment"), request.POST.getlist("amount")
     try:
-        pairs = [
-            (ID.clean(i), AMOUNT.clean(a)) for i, a in zip(ids, amounts, strict=True) if a.strip()
-        ]
+        if "amount" in request.POST:
+            pairs = [
+                (ID.clean(i), AMOUNT.clean(a))
+                for i, a in zip(ids, amounts, strict=True)
+                if a.strip()
+            ]
+        else:
+            pairs = [(ID.clean(i), None) for i in ids]
     except (ValueError, ValidationError):  # ValueError: not as many payments as amounts
         messages.error(request, gettext("Give a payment and an amount for each part."))
-        return _back(line)
+        return _back(request, line.statement_id, line.pk)
     payments = ScheduledPayment.objects.in_bulk([i for i, _ in pairs])
     unknown = [i for i, _ in pairs if i not in payments]
     if unknown:
         messages.error(request, gettext("There is no payment #%(id)d.") % {"id": unknown[0]})
-        return _back(line)
+        return _back(request, line.statement_id, line.pk)
     try:
-        matching.match_create(
-            line=line, parts=[(payments[i], a) for i, a in pairs], by=request.user
-        )
+        matching.match_create(line=line, parts=_parts(line, pairs, payments), by=request.user)
         messages.success(request, gettext("Matched."))
     except matching.ReconciliationConflict as exc:
         messages.error(request, str(exc))
-    return _back(line)
+    return _back(request, line.statement_id, line.pk)
 
 
 @require_POST
@@ -297,14 +389,14 @@ def invoice(request: HttpRequest, line_pk: int) -> HttpResponse:
     form = InvoiceMatchForm(request.POST)
     if not form.is_valid():
         _refuse(request, form)
-        return _back(line)
+        return _back(request, line.statement_id, line.pk)
     number = form.cleaned_data["invoice"]
     invoices = list(SchoolInvoice.objects.filter(invoice_number__iexact=number)[:2])
     if len(invoices) != 1:
         messages.error(
             request, gettext("No single invoice numbered %(number)s.") % {"number": repr(number)}
         )
-        return _back(line)
+        return _back(request, line.statement_id, line.pk)
     amount = form.cleaned_data["amount"]
     try:
         matching.invoice_match(
@@ -318,7 +410,7 @@ def invoice(request: HttpRequest, line_pk: int) -> HttpResponse:
         )
     except matching.ReconciliationConflict as exc:
         messages.error(request, str(exc))
-    return _back(line)
+    return _back(request, line.statement_id, line.pk)
 
 
 @require_POST
@@ -328,7 +420,7 @@ def write_off(request: HttpRequest, line_pk: int) -> HttpResponse:
     form = WriteOffForm(request.POST)
     if not form.is_valid():
         _refuse(request, form)
-        return _back(line)
+        return _back(request, line.statement_id, line.pk)
     try:
         matching.write_off(
             line=line,
@@ -339,19 +431,19 @@ def write_off(request: HttpRequest, line_pk: int) -> HttpResponse:
         messages.success(request, gettext("Written off."))
     except matching.ReconciliationConflict as exc:
         messages.error(request, str(exc))
-    return _back(line)
+    return _back(request, line.statement_id, line.pk)
 
 
 @require_POST
 @finance_required
 def undo(request: HttpRequest, match_pk: int) -> HttpResponse:
-    match = get_object_or_404(Match, pk=match_pk)
+    match = get_object_or_404(Match.objects.select_related("line"), pk=match_pk)
     try:
         matching.match_undo(match=match, by=request.user)
         messages.success(request, gettext("Undone."))
     except matching.ReconciliationConflict as exc:
         messages.error(request, str(exc))
-    return redirect("finance:statement", pk=match.line.statement_id)
+    return _back(request, match.line.statement_id, match.line_id)
 
 
 @require_GET
@@ -381,28 +473,30 @@ def reports(request: HttpRequest) -> HttpResponse:
     )
 
 
-REPORT_COLUMNS = ["session", "school", "scheduled", "paid", "reconciled", "outstanding"]
-
-
 def _export(rows: list, kind: str) -> HttpResponse:
-    values = [[r.session, r.school, r.scheduled, r.paid, r.reconciled, r.outstanding] for r in rows]
-    if kind == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="reconciliation-report.csv"'
-        writer = csv.writer(response)
-        writer.writerow(REPORT_COLUMNS)
-        writer.writerows(values)
-        return response
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Reconciliation")
-    sheet.append(REPORT_COLUMNS)
-    for row in values:
-        sheet.append(row)  # Decimals stay exact numbers in the cells
-    response = HttpResponse(
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    """The report per session and school, and the unmatched lines (Excel only)."""
+    report = exports.Sheet(
+        title=gettext("Reconciliation"),
+        header=[
+            gettext("Session"),
+            gettext("Paid to"),
+            gettext("Scheduled"),
+            gettext("Paid"),
+            gettext("Reconciled"),
+            gettext("Outstanding"),
+        ],
+        rows=[
+            [r.session, r.school, r.scheduled, r.paid, r.reconciled, r.outstanding] for r in rows
+        ],
     )
-    response["Content-Disposition"] = 'attachment; filename="reconciliation-report.xlsx"'
-    book.save(response)
-    return response
+    if kind == "csv":
+        return exports.csv_response("reconciliation-report.csv", report)
+    unmatched = exports.Sheet(
+        title=gettext("Unmatched lines"),
+        header=[gettext("Date"), gettext("Account"), gettext("Line"), gettext("Amount")],
+        rows=[
+            [line.booked_on, line.account.name, line.description, line.amount]
+            for line in selectors_finance.unmatched_lines(older_than_days=0)[:50_000]
+        ],
+    )
+    return exports.xlsx_response("reconciliation-report.xlsx", [report, unmatched])

@@ -12,6 +12,8 @@ from portal import mail
 from portal.models import Account, ClaimAttempt, Invitation, MailTemplate, OutgoingEmail
 from portal.services.accounts import email_taken, invitation_create
 from portal.services.mail import mail_template_save, outgoing_email_resend
+from scholarships.models import Student
+from scholarships.permissions import assigned_student_ids, sees_all_students
 
 
 @admin.register(MailTemplate)
@@ -92,6 +94,20 @@ class ClaimAttemptAdmin(ReadOnlyAdmin):
     search_fields = ["status_no", "account__email"]
     list_select_related = ["account", "student"]
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ClaimAttempt]:
+        # A counsellor sees the claims typed with their own students' status numbers
+        # (the alert about one links here); Staff see them all.
+        attempts = super().get_queryset(request)
+        if sees_all_students(request.user):
+            return attempts
+        theirs = Student.objects.filter(pk__in=assigned_student_ids(request.user))
+        return attempts.filter(status_no__in=theirs.values("status_no"))
+
+    def has_view_permission(self, request: HttpRequest, obj: ClaimAttempt | None = None) -> bool:
+        return super().has_view_permission(request, obj) and (
+            obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+        )
 
 
 @admin.register(Account)

@@ -133,6 +133,9 @@ class OutgoingEmail(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
+        # Handed to the mail server, its answer not yet recorded: never sent again by
+        # itself (at most once), in case the server took it before a worker died.
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
@@ -174,7 +177,7 @@ class OutgoingEmail(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["queued", "sent", "failed"]),
+                condition=Q(status__in=["queued", "sending", "sent", "failed"]),
                 name="outgoing_email_status_known",
             ),
         ]

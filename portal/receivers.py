@@ -15,7 +15,13 @@ from avataq.money import format_money
 from billing.models import ComputingSheet, ComputingSheetLine, ScheduledPayment
 from enrollment.models import ChecklistItem, Enrollment
 from portal.mail import MailError
-from portal.services.mail import absolute_url, mail_queue, student_address
+from portal.services.mail import (
+    Mail,
+    absolute_url,
+    mail_queue,
+    mail_queue_many,
+    student_address,
+)
 from scholarships.models import Student
 
 log = logging.getLogger(__name__)
@@ -91,21 +97,37 @@ def on_checklist_item_refused(sender: Any, item: ChecklistItem, **kwargs: Any) -
     )
 
 
-def on_sheet_validated(sender: Any, sheet: ComputingSheet, **kwargs: Any) -> None:
-    sheet = ComputingSheet.objects.select_related(
+def on_sheet_validated(sender: Any, sheets: list[ComputingSheet], **kwargs: Any) -> None:
+    """One email per student whose sheet was validated; a batch in a fixed number of
+    queries (the bulk path validates thousands)."""
+    sheets = ComputingSheet.objects.select_related(
         "enrollment__session", "enrollment__student__user"
-    ).get(pk=sheet.pk)
-    student = sheet.enrollment.student
-    _queue(
-        "sheet_validated",
-        student,
-        {
-            "session": sheet.enrollment.session.code,
-            "student_total": format_money(sheet.student_total, student.language),
-            "school_total": format_money(sheet.school_total, student.language),
-            "sheets_url": absolute_url(reverse("portal:sheets")),
-        },
-    )
+    ).filter(pk__in=[sheet.pk for sheet in sheets])
+    url = absolute_url(reverse("portal:sheets"))
+    mails = []
+    for sheet in sheets.order_by("pk"):
+        student = sheet.enrollment.student
+        to = student_address(student)
+        if not to:
+            continue  # no address on file: staff see the student has none
+        mails.append(
+            Mail(
+                to=to,
+                language=student.language,
+                student=student,
+                context={
+                    "first_name": student.first_name,
+                    "session": sheet.enrollment.session.code,
+                    "student_total": format_money(sheet.student_total, student.language),
+                    "school_total": format_money(sheet.school_total, student.language),
+                    "sheets_url": url,
+                },
+            )
+        )
+    try:
+        mail_queue_many(code="sheet_validated", mails=mails)
+    except MailError:
+        log.exception("sheet_validated emails could not be queued")
 
 
 def on_payment_sent(sender: Any, payment: ScheduledPayment, **kwargs: Any) -> None:

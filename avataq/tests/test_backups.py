@@ -205,9 +205,37 @@ def test_verify_restores_compares_counts_and_drops_the_scratch_database(backup_s
     assert (result.key, result.ok) == (record.key, True)
     record.refresh_from_db()
     assert record.verification == "ok"
+    assert scratch_databases() == []
+
+
+def scratch_databases() -> list[str]:
     with psycopg.connect(backups.conninfo("postgres")) as conn:
-        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'avataq_verify_%'")
-        assert left.fetchall() == []
+        names = [row[0] for row in conn.execute("SELECT datname FROM pg_database")]
+    return [name for name in names if name.startswith(backups._scratch_prefix())]
+
+
+def test_verify_drops_the_scratch_database_a_dead_verification_left(backup_s3, some_data):
+    backups.backup_database()
+    with psycopg.connect(backups.conninfo("postgres"), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {}").format(
+                sql.Identifier(f"{backups._scratch_prefix()}20261101021500_42")
+            )
+        )
+
+    backups.verify_backup(latest=True)
+
+    assert scratch_databases() == []
+
+
+def test_a_second_verification_stands_down_while_one_runs(backup_s3):
+    with psycopg.connect(backups.conninfo(), autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [int(backups.BackupLock.VERIFY)])
+
+        with pytest.raises(backups.BackupInProgress, match="another verification"):
+            backups.verify_backup(latest=True)
+
+    assert mail.outbox == []
 
 
 def test_verify_reports_and_emails_a_count_that_differs(backup_s3, some_data):
@@ -285,6 +313,19 @@ def test_pruning_never_deletes_the_newest_complete_backup(local_backups):
 
     assert report.kept == [newest_complete]
     assert len(report.deleted) == 2
+
+
+def test_pruning_removes_a_manifest_left_without_its_dump(local_backups):
+    store, database = backups.backup_store(), backups.database_name()
+    now = dt.datetime(2026, 11, 22, 7, 0, tzinfo=dt.UTC)
+    kept = put_fake_backup(store, database, now - dt.timedelta(days=1, hours=1))
+    orphan = put_fake_backup(store, database, now - dt.timedelta(days=2))
+    store.delete(orphan)  # an interrupted backup's cleanup got this far only
+
+    backups.backups_prune(keep_days=30, now=now)
+
+    left = {o.key for o in store.list("backups/")}
+    assert left == {kept, kept + backups.MANIFEST_SUFFIX}
 
 
 def test_a_stale_backup_alerts_ops_by_email(local_backups):

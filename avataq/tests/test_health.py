@@ -15,13 +15,18 @@ def closed_port() -> int:
 
 @pytest.fixture
 def database_down(django_db_blocker):
-    """Point the default connection at a port where nothing listens."""
+    """Point the default connection at a port where nothing listens — in this thread and
+    in any thread that connects meanwhile (the health checks run in their own)."""
     original = connections["default"]
-    broken = type(original)({**original.settings_dict, "HOST": "127.0.0.1", "PORT": closed_port()})
+    settings_dict = connections.settings["default"]
+    saved = {key: settings_dict[key] for key in ("HOST", "PORT")}
+    settings_dict.update({"HOST": "127.0.0.1", "PORT": closed_port()})
+    broken = type(original)({**original.settings_dict, **settings_dict})
     connections["default"] = broken
     with django_db_blocker.unblock():
         yield
     broken.close()
+    settings_dict.update(saved)
     connections["default"] = original
 
 
@@ -119,3 +124,22 @@ def test_health_answers_503_naming_the_broker_when_it_is_down(client, settings):
 
 def test_health_needs_no_login_and_refuses_writes(client):
     assert client.post("/health/").status_code == 405
+
+
+def test_health_answers_within_a_second_whatever_hangs(monkeypatch):
+    import time
+
+    from avataq import health
+
+    def hangs() -> str:
+        time.sleep(5)
+        return "ok"
+
+    monkeypatch.setattr(health, "registered_checks", lambda: {"database": health.check_database,
+                                                              "storage": hangs})  # fmt: skip
+    started = time.monotonic()
+    response = Client().get("/health/")
+
+    assert time.monotonic() - started < 2
+    assert response.status_code == 503
+    assert response.json()["checks"]["storage"] == "down (no answer within 1 s)"

@@ -39,6 +39,7 @@ from avataq.tests.world import (
     World,
     build_world,
 )
+from billing.models import StatementImport
 
 pytestmark = pytest.mark.django_db
 
@@ -306,6 +307,7 @@ def site_probes(world: World, role: str) -> list[Probe]:
     a, b = world.a, world.b
     explorer = (Role.COUNSELLOR, Role.STAFF, Role.FINANCE, Role.OPS, Role.SUPERUSER)
     statement, line, match = world.statement, world.line, world.match
+    statement_file = StatementImport.objects.get()
     finance_post = only(*FINANCE_ONLY, yes={REDIRECT})  # back to the page, with a message
     staff_pages = only(Role.STAFF, Role.FINANCE, Role.OPS, Role.SUPERUSER, admin=True)
     # fmt: off
@@ -323,10 +325,13 @@ def site_probes(world: World, role: str) -> list[Probe]:
          only(Role.SUPERUSER, admin=True), "B", {}),
         ("admin:billing_computingsheet_pdf", "GET", {"pk": b.sheet.pk}, staff_pages, "B", {}),
         ("admin:billing_schoolinvoice_discrepancies", "GET", {}, staff_pages, "", {}),
+        ("admin:billing_bankaccount_preview", "GET", {"pk": statement.account_id},
+         only(Role.FINANCE, Role.SUPERUSER, admin=True), "", {}),
         # Finance screens.
         ("finance:home", "GET", {}, only(*FINANCE_ONLY), "", {}),
         ("finance:reports", "GET", {}, only(*FINANCE_ONLY), "", {}),
         ("finance:statement", "GET", {"pk": statement.pk}, only(*FINANCE_ONLY), "", {}),
+        ("finance:file", "GET", {"pk": statement_file.pk}, only(*FINANCE_ONLY), "", {}),
         ("finance:upload", "POST", {}, finance_post, "", {"account": statement.account_id}),
         ("finance:accept", "POST", {"pk": statement.pk}, finance_post, "", {"threshold": "2"}),
         ("finance:reject", "POST", {"pk": statement.pk}, finance_post, "", {"line": "x"}),

@@ -29,6 +29,7 @@ from billing.models import (
     SchoolInvoice,
     SchoolInvoiceDocument,
     SchoolInvoiceLine,
+    StatementImport,
     StatementLine,
 )
 from billing.tests.factories import CommunityFareFactory, RateScheduleFactory, SchoolFeeFactory
@@ -213,6 +214,10 @@ def build_world(capture) -> World:
         account=account, data=data, filename="sept.csv", source_format="csv", by=None
     )
     lines = list(statement.lines.order_by("pk"))
+    statement_file = StatementImport.objects.create(
+        filename="sept.csv", source_format="csv", sha256=statement.sha256, size=len(data),
+        account=account, status=StatementImport.Status.DONE,
+    )  # fmt: skip
     match = matching.match_create(line=lines[0], parts=[(a.payment, a.payment.amount)], by=None)[0]
     rejection = RejectedSuggestion.objects.create(line=lines[1], payment_ids=[], rule="test")
     api_key, _plain = document_services.api_key_create(name="scanner")
@@ -253,6 +258,7 @@ def build_world(capture) -> World:
             invitation,
             rates,
             Group.objects.get(name="Staff"),
+            statement_file,
         ]
     }
     return world

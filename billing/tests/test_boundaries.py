@@ -5,6 +5,7 @@ whatever the query string or the posted body, and a refused request keeps nothin
 import csv
 import datetime as dt
 import io
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote, quote_from_bytes
@@ -30,12 +31,14 @@ from billing.models import (
     StatementLine,
 )
 from billing.statements import (
+    FORMATS,
     ParsedLine,
     StatementError,
     dedup_keys,
     parse_camt053,
     parse_csv,
     parse_ofx,
+    read_file,
 )
 from billing.tests.factories_payments import validated_living_payments
 from scholarships.tests.factories import ScholarYearFactory, SchoolFactory
@@ -220,6 +223,164 @@ def test_any_camt053_amount_and_date_text_give_storable_lines_or_a_statement_err
     amount, date, ref, name, sign
 ):
     parses_or_refuses(parse_camt053, camt(amount, date, ref, name, sign))
+
+
+# --- read_file: every format, the new paths (Excel, ZIP, sign columns) ----------------------
+def reads_or_refuses(data: bytes, source_format: str, mapping: dict | None = None) -> None:
+    """``read_file`` gives statements whose lines fit the columns, or a StatementError."""
+    try:
+        statements = read_file(data, source_format=source_format, mapping=mapping or {})
+    except StatementError:
+        event("refused")
+        return
+    event(f"read, {len(statements)} statement(s)")
+    assert statements
+    for statement in statements:
+        assert_storable(statement.lines)
+        assert statement.currency == "" or len(statement.currency) == 3
+        assert statement.account.isalnum() or statement.account == ""
+        if statement.opening is not None and statement.closing is not None:
+            total = sum((line.amount for line in statement.lines), Decimal(0))
+            assert statement.opening + total == statement.closing
+
+
+@PURE
+@given(data=st.binary(max_size=400), source_format=st.sampled_from(FORMATS))
+@example(data=b"$", source_format="csv")
+def test_any_bytes_in_any_format_give_statements_or_a_statement_error(data, source_format):
+    reads_or_refuses(data, source_format, MAPPING)
+
+
+SIGNED = {
+    "date": "Date",
+    "amount": "Amount",
+    "sign": "Way",
+    "description": "Description",
+    "balance": "Balance",
+    "currency": "Currency",
+    "invert_sign": False,
+}
+ways = st.one_of(
+    st.sampled_from(["D", "C", "DR", "CR", "Débit", "Crédit", "debit", "CREDIT", "", "X"]), cells
+)
+known_ways = st.sampled_from(["D", "C", "DR", "CR", "Débit", "Crédit", "debit", "CREDIT"])
+signed_rows = st.one_of(
+    st.tuples(plausible_dates, plausible_amounts, known_ways, texts, st.just(""), st.just("CAD")),
+    st.tuples(plausible_dates, plausible_amounts, ways, texts, plausible_amounts, st.just("CAD")),
+    st.tuples(dates, amounts, ways, cells, amounts, st.sampled_from(["CAD", "usd", "", "XX"])),
+).map(list)
+
+
+def signed_csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Date", "Amount", "Way", "Description", "Balance", "Currency"])
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+@PURE
+@given(table=st.lists(signed_rows, max_size=5), invert=st.booleans(), comma=st.booleans())
+def test_any_csv_with_a_sign_column_gives_statements_or_a_statement_error(table, invert, comma):
+    mapping = {**SIGNED, "invert_sign": invert, "decimal_comma": comma}
+
+    reads_or_refuses(signed_csv(table), "csv", mapping)
+
+
+DEBIT_CREDIT = {"date": "Date", "debit": "Amount", "credit": "Way", "balance": "Balance"}
+
+
+@PURE
+@given(table=st.lists(signed_rows, max_size=5))
+def test_any_csv_with_debit_and_credit_columns_gives_statements_or_a_statement_error(table):
+    reads_or_refuses(signed_csv(table), "csv", DEBIT_CREDIT)
+
+
+excel_cells = st.one_of(
+    st.none(),
+    cells,
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.dates(dt.date(1900, 3, 1), dt.date(2100, 1, 1)),
+    # Excel's date-times have no time zone.
+    st.dates(dt.date(1900, 3, 1), dt.date(2100, 1, 1)).map(
+        lambda day: dt.datetime.combine(day, dt.time(21, 30))
+    ),
+    st.booleans(),
+    plausible_dates,
+    plausible_amounts,
+)
+
+
+def workbook(rows: list[list]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    book = Workbook()
+    for row in rows:
+        # Control characters are what Excel itself cannot hold: the workbook leaves them out.
+        book.active.append(
+            [ILLEGAL_CHARACTERS_RE.sub("", c) if isinstance(c, str) else c for c in row]
+        )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+plausible_excel_rows = st.tuples(
+    st.one_of(st.dates(dt.date(2000, 1, 1), dt.date(2030, 1, 1)), plausible_dates),
+    st.one_of(st.decimals(-(10**9), 10**9, places=2).map(float), plausible_amounts),
+    texts,
+    texts,
+    texts,
+    st.one_of(st.none(), st.integers(0, 10**12)),
+).map(list)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    table=st.one_of(
+        st.lists(plausible_excel_rows, max_size=4),
+        st.lists(st.one_of(plausible_excel_rows, st.lists(excel_cells, max_size=7)), max_size=4),
+    ),
+    header=st.booleans(),
+)
+def test_any_excel_cells_give_statements_or_a_statement_error(table, header):
+    rows = [HEADER, *table] if header else table
+
+    reads_or_refuses(workbook(rows), "xlsx", MAPPING)
+
+
+@PURE
+@given(data=st.binary(max_size=400), source_format=st.sampled_from(["xlsx", "camt053"]))
+def test_any_bytes_after_a_zip_signature_give_statements_or_a_statement_error(data, source_format):
+    reads_or_refuses(b"PK\x03\x04" + data, source_format, MAPPING)
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+member_names = st.text(
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), min_size=1, max_size=12
+)
+members = st.one_of(
+    st.binary(max_size=200),
+    st.tuples(amounts, dates, cells).map(lambda t: camt(*t)),
+    st.tuples(plausible_amounts.map(lambda a: a.lstrip("-")), plausible_dates).map(
+        lambda t: camt(t[0], t[1])
+    ),
+)
+
+
+@PURE
+@given(archive=st.dictionaries(member_names, members, max_size=3))
+def test_any_zip_of_statements_gives_statements_or_a_statement_error(archive):
+    reads_or_refuses(zipped(archive), "camt053")
 
 
 # --- screens: any query string or body → below 500; a refusal keeps nothing ------------------

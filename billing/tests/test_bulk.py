@@ -97,3 +97,16 @@ def test_the_demo_data_validates_sheets_for_started_sessions(django_capture_on_c
     assert validated > 0
     assert ComputingSheet.objects.filter(status="validated").count() == validated
     assert billing_demo_seed() == 0  # idempotent: sheets exist
+
+
+def test_bulk_validation_emails_each_student_as_one_at_a_time_does():
+    from portal.models import OutgoingEmail
+
+    session, _ = session_with(3)
+
+    report = sheets_compute_bulk(enrollments=Enrollment.objects.filter(session=session),
+                                 validate=True)  # fmt: skip
+
+    emails = OutgoingEmail.objects.filter(template_code="sheet_validated")
+    assert report.validated == 3 and emails.count() == 3
+    assert set(emails.values_list("student__enrollments__session", flat=True)) == {session.pk}

@@ -139,7 +139,9 @@ def test_reports_show_totals_and_export_csv(finance, account, payments):
 
     assert b"Reconciled" in page.content
     assert export["Content-Type"].startswith("text/csv")
-    assert b"session,school,scheduled,paid,reconciled,outstanding" in export.content
+    assert export.content.decode("utf-8-sig").startswith(
+        "Session,Paid to,Scheduled,Paid,Reconciled,Outstanding\r\nFall 2025,"
+    )
 
 
 def test_reports_export_as_xlsx_with_exact_amounts(finance, account, payments):
@@ -153,7 +155,7 @@ def test_reports_export_as_xlsx_with_exact_amounts(finance, account, payments):
 
     sheet = load_workbook(io.BytesIO(export.content)).active
     rows = list(sheet.values)
-    assert rows[0] == ("session", "school", "scheduled", "paid", "reconciled", "outstanding")
+    assert rows[0] == ("Session", "Paid to", "Scheduled", "Paid", "Reconciled", "Outstanding")
     assert any(row[4] == 1100 for row in rows[1:])
 
 

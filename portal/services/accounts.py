@@ -213,27 +213,50 @@ def confirmation_resend(*, email: str) -> bool:
     return True
 
 
-def _notify_staff_of_refused_claim(account: Account, attempt: ClaimAttempt, refused: int) -> None:
-    # Staff help with claims: they may open the claim attempts the email links to.
-    staff = Group.objects.filter(name="Staff").values("user")
-    addresses = set(settings.PORTAL_HELP_EMAILS) | set(
-        User.objects.filter(pk__in=staff, is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
+def _claim_alert_addresses(status_no: str) -> list[str]:
+    """Who helps with a refused claim: the counsellor of the record with that status
+    number, else the Staff group (and ``PORTAL_HELP_EMAILS`` always)."""
+    record = Student.objects.select_related("counsellor").filter(status_no=status_no).first()
+    counsellor = record.counsellor if record else None
+    if counsellor is not None and counsellor.is_active and counsellor.email:
+        addresses = {counsellor.email}
+    else:
+        staff = Group.objects.filter(name="Staff").values("user")
+        addresses = set(
+            User.objects.filter(pk__in=staff, is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    return sorted(addresses | set(settings.PORTAL_HELP_EMAILS))
+
+
+def _notify_of_refused_claim(account: Account, attempt: ClaimAttempt, refused: int) -> None:
     context = {
         "email": account.email,
         "status_no": attempt.status_no,
         "date_of_birth": attempt.date_of_birth.isoformat(),
         "attempts": refused,
-        "admin_url": absolute_url(reverse("admin:portal_claimattempt_changelist")),
+        "admin_url": absolute_url(
+            reverse("admin:portal_claimattempt_changelist") + f"?q={attempt.status_no}"
+        ),
     }
-    for address in sorted(addresses):
+    for address in _claim_alert_addresses(attempt.status_no):
         mail_queue(code="claim_refused", to=address, language="en", context=context)
 
 
 def _claims_refused_since(since: dt.datetime, **match: object) -> int:
     return ClaimAttempt.objects.filter(succeeded=False, created_at__gte=since, **match).count()
+
+
+def _claimable_record(status_no: str, date_of_birth: dt.date) -> Student | None:
+    """The unclaimed, open record these details name (locked), if any: what a claim
+    within its limits is checked against."""
+    return (
+        Student.objects.select_for_update()
+        .filter(status_no=status_no, date_of_birth=date_of_birth, user__isnull=True,
+                is_active=True)
+        .first()
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -266,18 +289,7 @@ def student_claim(
             or _claims_refused_since(since, ip_address=ip_address) < CLAIM_ATTEMPTS_PER_ADDRESS
         )
     )
-    student = None
-    if within_limits:
-        student = (
-            Student.objects.select_for_update()
-            .filter(
-                status_no=status_no,
-                date_of_birth=date_of_birth,
-                user__isnull=True,
-                is_active=True,
-            )
-            .first()
-        )
+    student = _claimable_record(status_no, date_of_birth) if within_limits else None
     attempt = ClaimAttempt.objects.create(
         account=account,
         status_no=status_no,
@@ -287,8 +299,10 @@ def student_claim(
         ip_address=ip_address,
     )
     if student is None:
-        if within_limits:  # past a limit, staff already know
-            _notify_staff_of_refused_claim(account, attempt, refused_today + 1)
+        # Once a day per status number (past a limit, they already know): one mistyped
+        # birth date is one email, to the one person who can help, not every counsellor.
+        if within_limits and _claims_refused_since(since, status_no=status_no) == 1:
+            _notify_of_refused_claim(account, attempt, refused_today + 1)
         return None
     on_file = student.email
     student.user = account.user

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
+from avataq.queue import publish_on_commit
 from avataq.redaction import redact
 from portal import mail
 from portal.models import MailTemplate, OutgoingEmail
@@ -17,7 +20,8 @@ from scholarships.models import Student
 
 log = logging.getLogger(__name__)
 Status = OutgoingEmail.Status
-SWEEP_GRACE = dt.timedelta(minutes=10)
+SWEEP_GRACE = dt.timedelta(minutes=1)
+SMTP_TIMEOUT = 10  # seconds: a hung mail server fails the attempt, it is retried later
 
 
 def absolute_url(path: str) -> str:
@@ -32,15 +36,62 @@ def student_address(student: Student) -> str:
     return student.email
 
 
-def _template(code: str, language: str) -> MailTemplate:
-    found = {t.language: t for t in MailTemplate.objects.filter(code=code)}
+def _templates(code: str) -> dict[str, MailTemplate]:
+    return {t.language: t for t in MailTemplate.objects.filter(code=code)}
+
+
+def _template(
+    code: str, language: str, found: dict[str, MailTemplate] | None = None
+) -> MailTemplate:
+    found = _templates(code) if found is None else found
     template = found.get(language) or found.get("en")
     if template is None:
         raise mail.MailError(f"no mail template {code!r} in {language!r} or English")
     return template
 
 
+@dataclass(frozen=True)
+class Mail:
+    """One email to queue: ``code``'s template in ``language`` with ``context``."""
+
+    to: str
+    language: str
+    context: dict[str, object]
+    student: Student | None = None
+
+
 @transaction.atomic
+def mail_queue_many(*, code: str, mails: Sequence[Mail]) -> list[OutgoingEmail]:
+    """Render ``code`` for each of ``mails`` (English where a language has no template)
+    and queue them in one insert; each is sent once the surrounding transaction commits.
+    The one path: a single email is a batch of one."""
+    found = _templates(code)
+    emails = []
+    for item in mails:
+        template = _template(code, item.language, found)
+        rendered = mail.render(subject=template.subject, body=template.body, context=item.context)
+        emails.append(
+            OutgoingEmail(
+                to=item.to,
+                template_code=code,
+                language=template.language,
+                subject=rendered.subject[:300],
+                body=rendered.body,
+                student=item.student,
+                # The task queued below sends it now; the sweep retries it only if that
+                # was lost.
+                next_attempt_at=timezone.now() + SWEEP_GRACE,
+            )
+        )
+    OutgoingEmail.objects.bulk_create(emails)
+    from portal.tasks import outgoing_email_send_task
+
+    # If the broker cannot take them, the rows wait for the sweep (every minute).
+    for email in emails:
+        publish_on_commit(outgoing_email_send_task, email.pk)
+    return emails
+
+
 def mail_queue(
     *,
     code: str,
@@ -51,22 +102,9 @@ def mail_queue(
 ) -> OutgoingEmail:
     """Render ``code`` in ``language`` (English when that language has no template) and
     queue it; it is sent once the surrounding transaction commits."""
-    template = _template(code, language)
-    rendered = mail.render(subject=template.subject, body=template.body, context=context)
-    email = OutgoingEmail.objects.create(
-        to=to,
-        template_code=code,
-        language=template.language,
-        subject=rendered.subject[:300],
-        body=rendered.body,
-        student=student,
-        # The task queued below sends it now; the sweep retries it only if that was lost.
-        next_attempt_at=timezone.now() + SWEEP_GRACE,
-    )
-    from portal.tasks import outgoing_email_send_task
-
-    transaction.on_commit(lambda: outgoing_email_send_task.delay(email.pk))
-    return email
+    return mail_queue_many(
+        code=code, mails=[Mail(to=to, language=language, context=context, student=student)]
+    )[0]
 
 
 # Emails a visitor can ask for (a new confirmation link, a password reset) go to one
@@ -92,8 +130,11 @@ def _backoff(attempts: int) -> dt.timedelta:
 
 
 def outgoing_email_send(*, email_id: int) -> OutgoingEmail:
-    """Send one queued email. The row is locked while it is sent, so two workers never
-    send it twice; a failure is recorded (attempts, error, next try) and never raised."""
+    """Send one queued email, at most once. The attempt is recorded (``sending``) and
+    committed before the mail server is called, and the answer recorded after: a worker
+    that dies in between leaves the email ``sending``, which nothing sends again by itself
+    (the sweep marks it failed for a person to decide: the server may have taken it). A
+    failure is recorded (attempts, error, next try) and never raised."""
     with transaction.atomic():
         email = (
             OutgoingEmail.objects.select_for_update(skip_locked=True).filter(pk=email_id).first()
@@ -101,41 +142,53 @@ def outgoing_email_send(*, email_id: int) -> OutgoingEmail:
         if email is None or email.status != Status.QUEUED:
             return email or OutgoingEmail.objects.get(pk=email_id)
         email.attempts += 1
-        try:
-            message = EmailMessage(
-                subject=email.subject,
-                body=email.body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[email.to],
-                connection=get_connection(fail_silently=False, timeout=20),
-            )
-            message.send()
-        except Exception as exc:  # any failure of the mail server is retried
-            email.error = f"{type(exc).__name__}: {exc}"[:2000]
-            if email.attempts >= OutgoingEmail.MAX_ATTEMPTS:
-                email.status, email.next_attempt_at = Status.FAILED, None
-                log.error("email %s to %s failed for good: %s", email.pk, email.to, email.error)
-            else:
-                email.next_attempt_at = timezone.now() + _backoff(email.attempts)
-                log.warning(
-                    "email %s to %s failed, will retry: %s", email.pk, email.to, email.error
-                )
+        email.status = Status.SENDING
+        email.next_attempt_at = timezone.now()  # while sending: when this attempt began
+        email.save(update_fields=["attempts", "status", "next_attempt_at"])
+    try:
+        EmailMessage(
+            subject=email.subject,
+            body=email.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[email.to],
+            connection=get_connection(fail_silently=False, timeout=SMTP_TIMEOUT),
+        ).send()
+    except Exception as exc:  # any failure of the mail server is retried
+        email.error = f"{type(exc).__name__}: {exc}"[:2000]
+        if email.attempts >= OutgoingEmail.MAX_ATTEMPTS:
+            email.status, email.next_attempt_at = Status.FAILED, None
+            log.error("email %s to %s failed for good: %s", email.pk, email.to, email.error)
         else:
-            email.status, email.sent_at, email.error = Status.SENT, timezone.now(), ""
-            email.next_attempt_at = None
-            # Delivered: the one-time link in it has no business staying in the database
-            # (and its backups). An email not sent yet keeps it, to be sent again.
-            email.body = redact(email.body)
-        email.save(
-            update_fields=["attempts", "status", "sent_at", "error", "next_attempt_at", "body"]
-        )
-        return email
+            email.status = Status.QUEUED
+            email.next_attempt_at = timezone.now() + _backoff(email.attempts)
+            log.warning("email %s to %s failed, will retry: %s", email.pk, email.to, email.error)
+    else:
+        email.status, email.sent_at, email.error = Status.SENT, timezone.now(), ""
+        email.next_attempt_at = None
+        # Delivered: the one-time link in it has no business staying in the database
+        # (and its backups). An email not sent yet keeps it, to be sent again.
+        email.body = redact(email.body)
+    email.save(update_fields=["status", "sent_at", "error", "next_attempt_at", "body"])
+    return email
+
+
+# An email "sending" for longer than any send takes was interrupted (a worker killed
+# between the mail server's answer and its record): it may or may not have gone out.
+INTERRUPTED_AFTER = dt.timedelta(minutes=15)
 
 
 def outgoing_emails_retry(*, now: dt.datetime | None = None, limit: int = 200) -> int:
     """Send again every queued email whose next attempt is due; returns how many were
     tried. Also picks up an email whose first send never ran (a lost task)."""
     now = now or timezone.now()
+    OutgoingEmail.objects.filter(
+        status=Status.SENDING, next_attempt_at__lt=now - INTERRUPTED_AFTER
+    ).update(
+        status=Status.FAILED,
+        next_attempt_at=None,
+        error="Interrupted while the mail server was being told: it may have gone out. "
+        "Send again only if the person did not get it.",
+    )
     due = list(
         OutgoingEmail.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
         .order_by("next_attempt_at")

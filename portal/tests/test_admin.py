@@ -90,8 +90,27 @@ def test_staff_invite_a_student_from_the_admin(client):
     assert OutgoingEmail.objects.filter(template_code="account_invitation").exists()
 
 
-@pytest.mark.parametrize("group", ["Counsellors", "Finance", "Ops"])
+@pytest.mark.parametrize("group", ["Finance", "Ops"])
 def test_other_roles_do_not_see_claim_attempts(client, group):
     client.force_login(StaffUserFactory(group=group))
 
     assert client.get("/admin/portal/claimattempt/").status_code == 403
+
+
+def test_a_counsellor_sees_the_refused_claims_of_their_own_students_only(client):
+    from scholarships import services as student_services
+
+    counsellor = StaffUserFactory(group="Counsellors")
+    mine = StudentFactory(status_no="40001")
+    mine.counsellor = counsellor
+    student_services.student_save(student=mine, by=None)
+    StudentFactory(status_no="40002")
+    for status_no in ("40001", "40002"):
+        ClaimAttempt.objects.create(
+            account=AccountFactory(), status_no=status_no, date_of_birth=dt.date(2000, 1, 1)
+        )
+    client.force_login(counsellor)
+
+    page = client.get("/admin/portal/claimattempt/").content.decode()
+
+    assert "40001" in page and "40002" not in page

@@ -366,3 +366,52 @@ def test_the_check_reads_the_index_not_the_whole_outbox():
         plan = " ".join(row[0] for row in cursor.fetchall())
 
     assert "outgoing_email_to_idx" in plan
+
+
+# --- at most once, whatever dies when -----------------------------------------------------
+def queued_email() -> OutgoingEmail:
+    return mail_queue(
+        code="password_reset", to="annie@example.org", language="en",
+        context={"reset_url": "https://x/account/reset/a/b/", "hours": 3},
+    )  # fmt: skip
+
+
+def test_the_attempt_is_recorded_before_the_mail_server_is_called(monkeypatch):
+    email = queued_email()
+    seen = []
+
+    def send(self, *args, **kwargs):
+        seen.append(OutgoingEmail.objects.get(pk=email.pk).status)
+        return 1
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", send)
+
+    outgoing_email_send(email_id=email.pk)
+
+    assert seen == ["sending"]
+    assert OutgoingEmail.objects.get(pk=email.pk).status == "sent"
+
+
+def test_an_email_left_sending_by_a_dead_worker_is_never_sent_again_by_itself():
+    email = queued_email()
+    OutgoingEmail.objects.filter(pk=email.pk).update(
+        status="sending", attempts=1, next_attempt_at=timezone.now() - dt.timedelta(hours=1)
+    )
+
+    outgoing_emails_retry(now=timezone.now())
+
+    email.refresh_from_db()
+    assert email.status == "failed" and "may have gone out" in email.error
+    assert django_mail.outbox == []
+
+
+def test_an_email_being_sent_now_is_left_alone_by_the_sweep():
+    email = queued_email()
+    OutgoingEmail.objects.filter(pk=email.pk).update(
+        status="sending", next_attempt_at=timezone.now()
+    )
+
+    tried = outgoing_emails_retry(now=timezone.now() + dt.timedelta(minutes=2))
+
+    email.refresh_from_db()
+    assert (tried, email.status) == (0, "sending")

@@ -1,16 +1,15 @@
-from django.core.management.base import BaseCommand, CommandError
-
-from avataq.backups import BackupError, backup_database
+from avataq.backups import BackupCommand, backup_database
 
 
-class Command(BaseCommand):
-    help = "Back the database up now: pg_dump streamed to S3 (or .data/backups), verified."
+class Command(BackupCommand):
+    help = (
+        "Back the database up now: pg_dump streamed to S3 (or .data/backups), read back by "
+        "pg_restore --list, then given its manifest and final key. A failure is recorded "
+        "(list_backups) and emailed to ops."
+    )
 
     def handle(self, *args, **options) -> None:
-        try:
-            record = backup_database(trigger="command")
-        except BackupError as exc:
-            raise CommandError(str(exc)) from None
+        record = backup_database(trigger="command")
         self.stdout.write(
             f"backup {record.key}: {record.size:,} bytes in {record.duration_seconds:.1f} s, "
             f"SHA-256 {record.sha256}"

@@ -1,13 +1,13 @@
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
-from avataq.backups import s3_client
+from avataq.backups import EXIT_UNAVAILABLE, BackupCommand, s3_client, s3_failure
 
 RULE_ID = "avataq-abort-incomplete-backup-uploads"
 
 
-class Command(BaseCommand):
+class Command(BackupCommand):
     help = (
         "Set the bucket lifecycle rule that aborts incomplete multipart uploads under "
         "backups/ after a few days (an interrupted backup's parts would otherwise be kept "
@@ -20,12 +20,17 @@ class Command(BaseCommand):
     def handle(self, *args, days: int, **options) -> None:
         bucket = settings.BACKUP_BUCKET or settings.AWS_STORAGE_BUCKET_NAME
         if not bucket:
-            raise CommandError("no bucket: backups are local files in the embedded default")
+            raise CommandError(
+                "no bucket: backups are local files in the embedded default",
+                returncode=EXIT_UNAVAILABLE,
+            )
         client = s3_client()
         try:
             current = client.get_bucket_lifecycle_configuration(Bucket=bucket).get("Rules", [])
         except ClientError:
-            current = []
+            current = []  # none yet (or the endpoint has none to give)
+        except BotoCoreError as exc:
+            raise s3_failure(exc, "read the bucket's lifecycle rules") from None
         rules = [r for r in current if r.get("ID") != RULE_ID] + [
             {
                 "ID": RULE_ID,
@@ -41,6 +46,9 @@ class Command(BaseCommand):
         except ClientError as exc:
             raise CommandError(
                 f"the endpoint refused the lifecycle rule ({exc.response['Error'].get('Code')}); "
-                "set it by hand (see README, Operations)"
+                "set it by hand (see README, Operations)",
+                returncode=EXIT_UNAVAILABLE,
             ) from None
+        except BotoCoreError as exc:
+            raise s3_failure(exc, "set the bucket's lifecycle rule") from None
         self.stdout.write(f"{bucket}: incomplete uploads under backups/ abort after {days} days")

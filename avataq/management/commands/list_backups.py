@@ -1,16 +1,21 @@
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils import timezone
 
+from avataq.backups import BackupCommand, backups_fail_dead_runs
 from avataq.models import BackupRecord
 
 
-class Command(BaseCommand):
-    help = "List backup attempts, newest first: date, size, status, key."
+class Command(BackupCommand):
+    help = (
+        "List backup attempts, newest first: date, size, status, key. A backup whose process "
+        "died is marked failed first (and ops emailed), never listed as running."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--limit", type=int, default=50)
 
     def handle(self, *args, limit: int, **options) -> None:
+        backups_fail_dead_runs()
         records = BackupRecord.objects.all()[:limit]
         if not records:
             self.stdout.write("no backup yet")

@@ -1,9 +1,9 @@
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
-from avataq.backups import backups_prune
+from avataq.backups import BackupCommand, backups_prune
 
 
-class Command(BaseCommand):
+class Command(BackupCommand):
     help = "Delete backups older than BACKUP_KEEP_DAYS (30), never the newest complete one."
 
     def add_arguments(self, parser: CommandParser) -> None:

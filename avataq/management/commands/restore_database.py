@@ -1,9 +1,9 @@
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
-from avataq.backups import BackupError, restore_database
+from avataq.backups import BackupCommand, restore_database
 
 
-class Command(BaseCommand):
+class Command(BackupCommand):
     help = (
         "Restore a backup into a database, after checking its SHA-256 against the manifest. "
         "Refuses the live database unless --i-know-this-replaces-live-data."
@@ -19,12 +19,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, key, latest, target_database, replace_live, **options) -> None:
-        try:
-            result = restore_database(
-                key=key, latest=latest, target=target_database, replace_live=replace_live
-            )
-        except BackupError as exc:
-            raise CommandError(str(exc)) from None
+        result = restore_database(
+            key=key, latest=latest, target=target_database, replace_live=replace_live
+        )
         self.stdout.write(
             f"restored {result.key} into {result.target} in {result.seconds:.1f} s "
             f"({len(result.manifest['table_rows'])} tables)"

@@ -1,10 +1,13 @@
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
-from avataq.backups import BackupError, verify_backup
+from avataq.backups import EXIT_FAILED, BackupCommand, verify_backup
 
 
-class Command(BaseCommand):
-    help = "Restore a backup into a scratch database, compare row counts, drop it, report."
+class Command(BackupCommand):
+    help = (
+        "Restore a backup into a scratch database, compare row counts, drop it, report. "
+        "The result is recorded on the backup; a failure is emailed to ops."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         which = parser.add_mutually_exclusive_group()
@@ -12,13 +15,10 @@ class Command(BaseCommand):
         which.add_argument("--latest", action="store_true", default=True)
 
     def handle(self, *args, key, latest, **options) -> None:
-        try:
-            result = verify_backup(key=key, latest=not key)
-        except BackupError as exc:
-            raise CommandError(str(exc)) from None
+        result = verify_backup(key=key, latest=not key)
         if not result.ok:
             for table, (expected, actual) in result.differences.items():
                 self.stderr.write(f"{table}: manifest {expected} rows, restored {actual}")
-            raise CommandError(f"{result.key} failed verification")
+            raise CommandError(f"{result.key} failed verification", returncode=EXIT_FAILED)
         self.stdout.write(f"{result.key} verified: every table's row count matches "
                           f"({result.seconds:.1f} s)")  # fmt: skip

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from billing.demo import billing_demo_seed
+from billing.demo import bank_demo_seed, billing_demo_seed
 from enrollment.demo import demo_seed
 
 MAX_STUDENTS = 50_000
@@ -22,8 +22,10 @@ class Command(BaseCommand):
             raise CommandError(f"--students must be between 0 and {MAX_STUDENTS:,}, not {students}")
         report = demo_seed(students=students)
         sheets = billing_demo_seed()
+        bank_lines = bank_demo_seed()
         self.stdout.write(
             f"Demo data: {report.students_created} students and "
             f"{report.enrollments_created} enrollments created "
-            f"({report.students_total} demo students in all); {sheets} computing sheets validated."
+            f"({report.students_total} demo students in all); {sheets} computing sheets validated; "
+            f"{bank_lines} bank statement lines to reconcile."
         )

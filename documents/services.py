@@ -1,12 +1,22 @@
 """Every write about documents: storing an upload under its key, replacing it on purpose,
-the index, download links (and their access record), API keys, reindexing."""
+the index, download links (and their access record), API keys, reindexing, verifying.
+
+Storage follows the transaction: an object is written under a pending key of its own
+(``_pending/{stamp}-{random}/{key}``) and reaches its key only once the transaction that
+describes it has committed (:func:`storage_atomic`). A failure before the commit — the
+storage's answer lost, a query failing, the commit itself — leaves no object at any
+document's key, and what was written is removed at once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -15,21 +25,157 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.text import slugify
 
 from documents import filetypes, keys
 from documents.models import ApiKey, DocumentAccess, DocumentIndex, DocumentType, DocumentVersion
-from documents.storage import PriorVersion, document_storage
+from documents.storage import PriorVersion, StorageUnavailable, StoredObject, document_storage
 
 if TYPE_CHECKING:
     from documents.models import S3DocumentMixin
 
+log = logging.getLogger(__name__)
+
 MAX_SAME_KEY = 99
+PENDING_FOLDER = "_pending"
+# A pending object younger than this may belong to an upload still under way (a request
+# lives 60 s at most): verify does not report it, settle does not touch it.
+PENDING_GRACE = dt.timedelta(minutes=10)
+# Hashes the storage cannot prove that verify re-computes by downloading, by default.
+REHASH_SAMPLE = 20
 
 
 class DocumentRejected(ValueError):
     """An upload we will not keep; the message names the reason. Nothing was stored."""
+
+
+# --- storage follows the transaction -------------------------------------------------------
+class _UndoStack(threading.local):
+    """Per thread (as a database connection is): one frame per open storage_atomic block,
+    holding how to remove what the block wrote."""
+
+    def __init__(self) -> None:
+        self.frames: list[list[Callable[[], object]]] = []
+
+
+_undo = _UndoStack()
+
+
+@contextmanager
+def storage_atomic() -> Iterator[None]:
+    """``transaction.atomic()`` for a service that writes objects (also a decorator).
+
+    The objects a block writes are pending until the transaction commits. When the block
+    fails — whichever step: the write itself (its answer lost), a later query, the
+    commit — what it wrote is removed at once; a block that succeeds hands what it wrote
+    to the enclosing ``storage_atomic`` block, which removes it if *it* fails. A rollback
+    no such block sees (a plain ``atomic`` around the service) leaves the object under
+    its pending key, never at a document's key: ``verify_documents`` reports it and
+    ``verify_documents --settle`` removes it."""
+    frame: list[Callable[[], object]] = []
+    _undo.frames.append(frame)
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        _undo.frames.pop()
+        for undo in reversed(frame):
+            try:
+                undo()
+            except Exception:  # never hide the failure being answered
+                log.exception("could not undo a write of a failed operation")
+        raise
+    _undo.frames.pop()
+    if _undo.frames:
+        _undo.frames[-1].extend(frame)
+
+
+def _on_failure(undo: Callable[[], object]) -> None:
+    if not _undo.frames:
+        raise RuntimeError("objects are written only inside storage_atomic()")
+    _undo.frames[-1].append(undo)
+
+
+def pending_key(key: str) -> str:
+    """A fresh key to write ``key``'s content under until the transaction commits."""
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
+    return f"{PENDING_FOLDER}/{stamp}-{secrets.token_hex(4)}/{key}"
+
+
+def pending_target(pending: str) -> str:
+    """The key a pending object waits to be promoted to."""
+    return pending.split("/", 2)[2]
+
+
+def _write_pending(key: str, upload: UploadedFile) -> None:
+    """Write ``upload`` under a pending key, promoted to ``key`` once the transaction
+    commits. Its removal is registered before the write: a write whose answer is lost
+    may have stored the object all the same."""
+    storage = document_storage()
+    pending = pending_key(key)
+    _on_failure(lambda: storage.delete_quietly(pending))
+    storage.put(pending, upload)
+    transaction.on_commit(lambda: _promote(pending, key), robust=True)
+
+
+def _promote(pending: str, key: str) -> None:
+    try:
+        document_storage().promote(pending, key)
+    except StorageUnavailable as exc:
+        # Committed: the rows stand and nothing can be undone; the content waits under
+        # its pending key, the prior content (a replacement's) under its prior version.
+        log.error(
+            "document %s is saved but its content is still under %s (%s); "
+            "`manage.py verify_documents --settle` promotes it", key, pending, exc.detail,
+        )  # fmt: skip
+
+
+def _keep_prior_version(
+    *, key: str, size: int, sha256: str
+) -> tuple[PriorVersion | None, int, str]:
+    """Keep what ``key`` holds before a replacement (removed again if the block fails):
+    how to find it, its size, its SHA-256. The key should hold what its row describes
+    (``size``, ``sha256``); when that content is still pending — its upload committed but
+    its promotion failed, or has not run yet — it is promoted first, so the prior version
+    is the content the row described and no late promotion can overwrite the new one."""
+    storage = document_storage()
+    held = storage.stat(key)
+    if _not_holding(held, sha256) and _promote_committed(key, sha256):
+        held = storage.stat(key)
+    if held is None:
+        log.error("%s holds nothing: its replacement has no prior content to keep", key)
+        return None, size, sha256
+    if _not_holding(held, sha256):
+        log.warning("%s holds other content than its row describes; kept as it is", key)
+        size, sha256 = held.size, held.sha256
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S%f")
+    if not storage.versioned:
+        archive = keys.archive_key(key, stamp)
+        _on_failure(lambda: storage.delete_quietly(archive))
+    return storage.keep_prior_version(key, stamp), size, sha256
+
+
+def _not_holding(held: StoredObject | None, sha256: str) -> bool:
+    """Whether the storage shows that ``held`` is not the content ``sha256`` names (an
+    object it proves nothing about, or a row that names no hash, may be)."""
+    return held is None or bool(sha256 and held.sha256 and held.sha256 != sha256)
+
+
+def _promote_committed(key: str, sha256: str) -> bool:
+    """Promote the pending object of ``key`` that holds ``sha256`` (the content its
+    committed row describes), if there is one."""
+    storage = document_storage()
+    waiting = [obj.key for obj in storage.iter_objects(f"{PENDING_FOLDER}/")]
+    for pending in sorted(waiting, reverse=True):  # the newest first
+        if pending_target(pending) != key:
+            continue
+        if (storage.proven_sha256(pending) or storage.sha256_of(pending)) == sha256:
+            log.warning("%s: promoting its committed content from %s", key, pending)
+            storage.promote(pending, key)
+            return True
+    return False
 
 
 # --- uploads -------------------------------------------------------------------------------
@@ -124,36 +270,36 @@ def _describe_upload(
     document.uploaded_at = timezone.now()
 
 
-@transaction.atomic
+@storage_atomic()
 def document_store(
     *, document: S3DocumentMixin, upload: UploadedFile, by: AbstractBaseUser | None
 ) -> S3DocumentMixin:
     """Store a new document: check the upload, pick its key (``-2``, ``-3``… when the key
-    already holds another document), stream it to storage, save the row; the index row
-    follows once the transaction commits."""
+    already holds another document), save the row and its index row, write the content
+    under a pending key; it reaches its key when the transaction commits. The storage not
+    answering raises :class:`StorageUnavailable`, and nothing is kept."""
     kind = upload_check(upload)
     parts = _key_parts(document, upload.name or "")
     _lock_key(parts.key)
     key = _free_key(parts)
     _describe_upload(document, upload, kind, by)
     document.file.name = key
-    storage = document_storage()
-    storage.save_exact(key, upload)
-    try:
-        document.save()
-    except Exception:
-        storage.delete(key)  # nothing half-written: no object without its row
-        raise
-    transaction.on_commit(lambda: document_index_upsert(document=document))
+    document.save()
+    document_index_upsert(document=document)
+    _write_pending(key, upload)
     return document
 
 
-@transaction.atomic
+@storage_atomic()
 def document_replace(
     *, document: S3DocumentMixin, upload: UploadedFile, by: AbstractBaseUser | None
 ) -> S3DocumentMixin:
-    """Replace a document's content on purpose, keeping the prior content (an S3 version
-    when the bucket is versioned, otherwise a copy under ``…/_archive/``)."""
+    """Replace a document's content on purpose, all or nothing as anyone sees it: the
+    prior content is kept (an S3 version when the bucket is versioned, otherwise a copy
+    under ``…/_archive/``) and recorded as a :class:`DocumentVersion` with the new
+    description and index, in one transaction; the new content waits under a pending key
+    and reaches the document's key only once that transaction has committed. Any failure
+    before leaves the key, the rows and the bucket as they were."""
     kind = upload_check(upload)
     key = document.key
     extension = keys.extension_of(upload.name or "")
@@ -162,18 +308,16 @@ def document_replace(
             f"a replacement must have the same kind of name as {PurePosixPath(key).name}"
         )
     _lock_key(key)
-    type(document).objects.select_for_update().get(pk=document.pk)
-    storage = document_storage()
-    prior_size, prior_sha = document.size, document.sha256
-    prior = storage.keep_prior_version(key, timezone.now().strftime("%Y%m%dT%H%M%S%f"))
-    _describe_upload(document, upload, kind, by)
-    storage.save_exact(key, upload)
-    document.save()
-    transaction.on_commit(
-        lambda: document_index_upsert(
-            document=document, prior=prior, prior_size=prior_size, prior_sha256=prior_sha, by=by
-        )
+    current = type(document).objects.select_for_update().get(pk=document.pk)
+    prior, prior_size, prior_sha = _keep_prior_version(
+        key=key, size=current.size, sha256=current.sha256
     )
+    _describe_upload(document, upload, kind, by)
+    document.save()
+    document_index_upsert(
+        document=document, prior=prior, prior_size=prior_size, prior_sha256=prior_sha, by=by
+    )
+    _write_pending(key, upload)
     return document
 
 
@@ -224,15 +368,27 @@ def download_content_type(key: str) -> str:
     return kind.content_type if kind else "application/octet-stream"
 
 
-@transaction.atomic
+class ObjectMissing(Http404):
+    """The index names an object the storage does not hold: the user gets the 404 of a
+    document that is not there (not a link to nothing); the log and verify say more."""
+
+
 def document_download_url(
     *, document: DocumentIndex, user: AbstractBaseUser, ip_address: str | None
 ) -> str:
-    """Record who was handed a link, then mint it (valid ``DOCUMENT_URL_TTL`` seconds)."""
-    DocumentAccess.objects.create(
-        document=document, s3_key=document.s3_key, user=user, ip_address=ip_address or None
-    )
-    return document_storage().download_url(
+    """Check the storage holds the object (a HEAD with the short deadline), record who was
+    handed a link, then mint it (valid ``DOCUMENT_URL_TTL`` seconds). The storage not
+    answering raises :class:`StorageUnavailable` before anything is recorded."""
+    storage = document_storage()
+    if storage.stat(document.s3_key) is None:
+        log.error("index row %s names %s, which the storage does not hold", document.pk,
+                  document.s3_key)  # fmt: skip
+        raise ObjectMissing("No such document.")
+    with transaction.atomic():
+        DocumentAccess.objects.create(
+            document=document, s3_key=document.s3_key, user=user, ip_address=ip_address or None
+        )
+    return storage.download_url(
         document.s3_key,
         filename=document.filename or PurePosixPath(document.s3_key).name,
         content_type=download_content_type(document.s3_key),
@@ -350,8 +506,12 @@ class ReindexReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
+def _is_archive(key: str) -> bool:
+    return f"/{keys.ARCHIVE_FOLDER}/" in key
+
+
 def _is_document_object(key: str) -> bool:
-    return f"/{keys.ARCHIVE_FOLDER}/" not in key and not key.startswith("backups/")
+    return not _is_archive(key) and not key.startswith(("backups/", f"{PENDING_FOLDER}/"))
 
 
 @transaction.atomic
@@ -419,25 +579,124 @@ class VerifyReport:
     missing_objects: list[str] = field(default_factory=list)
     unindexed_objects: list[str] = field(default_factory=list)
     size_mismatches: list[tuple[str, int, int]] = field(default_factory=list)
+    # (key, SHA-256 in the index, SHA-256 of what the key holds)
+    hash_mismatches: list[tuple[str, str, str]] = field(default_factory=list)
+    orphan_archives: list[str] = field(default_factory=list)  # no prior version points to
+    missing_archives: list[str] = field(default_factory=list)  # a prior version's, gone
+    pending_objects: list[str] = field(default_factory=list)  # left behind by a failure
+    proven: int = 0  # hashes the storage proved (ETag = the MD5 written with the SHA-256)
+    rehashed: int = 0  # hashes computed again from a download
+    unchecked: int = 0  # hashes neither proved nor re-computed (not in the sample)
+
+    @property
+    def problems(self) -> int:
+        return sum(
+            len(found)
+            for found in (
+                self.missing_objects, self.unindexed_objects, self.size_mismatches,
+                self.hash_mismatches, self.orphan_archives, self.missing_archives,
+                self.pending_objects,
+            )
+        )  # fmt: skip
 
     @property
     def ok(self) -> bool:
-        return not (self.missing_objects or self.unindexed_objects or self.size_mismatches)
+        return self.problems == 0
 
 
-def documents_verify(*, prefix: str = "") -> VerifyReport:
-    """Compare the index with the storage (a read: it changes nothing)."""
+def documents_verify(
+    *,
+    prefix: str = "",
+    rehash: int | None = REHASH_SAMPLE,
+    pending_grace: dt.timedelta = PENDING_GRACE,
+) -> VerifyReport:
+    """Compare the index with the storage (a read: it changes nothing): objects missing
+    or not indexed, sizes, contents (the SHA-256 the index holds against the one the
+    storage proves, or, where it proves none, a download re-hashed: ``rehash`` of those
+    picked at random, all when ``None``), archive copies no prior version points to (and
+    prior versions whose copy is gone), and pending objects older than ``pending_grace``
+    that a failed operation left behind."""
+    storage = document_storage()
     report = VerifyReport()
-    stored = {
-        o.key: o.size for o in document_storage().iter_objects(prefix) if _is_document_object(o.key)
-    }
-    indexed = dict(
-        DocumentIndex.objects.filter(s3_key__startswith=prefix).values_list("s3_key", "size")
+    stored: dict[str, int] = {}
+    archives: set[str] = set()
+    for obj in storage.iter_objects(prefix):
+        if _is_archive(obj.key):
+            archives.add(obj.key)
+        elif _is_document_object(obj.key):
+            stored[obj.key] = obj.size
+    cutoff = timezone.now() - pending_grace
+    report.pending_objects = sorted(
+        obj.key
+        for obj in storage.iter_objects(f"{PENDING_FOLDER}/")
+        if pending_target(obj.key).startswith(prefix) and (obj.modified or cutoff) <= cutoff
     )
-    for key, size in sorted(indexed.items()):
+    indexed = {
+        key: (size, sha256)
+        for key, size, sha256 in DocumentIndex.objects.filter(s3_key__startswith=prefix)
+        .values_list("s3_key", "size", "sha256")
+    }  # fmt: skip
+    unproven: list[tuple[str, str]] = []
+    for key, (size, sha256) in sorted(indexed.items()):
         if key not in stored:
             report.missing_objects.append(key)
         elif stored[key] != size:
             report.size_mismatches.append((key, size, stored[key]))
+        elif sha256:
+            proven = storage.proven_sha256(key)
+            if proven is None:
+                unproven.append((key, sha256))
+                continue
+            report.proven += 1
+            if proven != sha256:
+                report.hash_mismatches.append((key, sha256, proven))
+    picked = unproven if rehash is None or rehash >= len(unproven) else (
+        sorted(secrets.SystemRandom().sample(unproven, rehash))
+    )  # fmt: skip
+    for key, sha256 in picked:
+        actual = storage.sha256_of(key)
+        report.rehashed += 1
+        if actual != sha256:
+            report.hash_mismatches.append((key, sha256, actual))
+    report.hash_mismatches.sort()
+    report.unchecked = len(unproven) - len(picked)
     report.unindexed_objects = sorted(set(stored) - set(indexed))
+    referenced = set(
+        DocumentVersion.objects.filter(archive_key__startswith=prefix)
+        .exclude(archive_key="")
+        .values_list("archive_key", flat=True)
+    )
+    report.orphan_archives = sorted(archives - referenced)
+    report.missing_archives = sorted(referenced - archives)
+    return report
+
+
+@dataclass
+class SettleReport:
+    promoted: list[str] = field(default_factory=list)  # keys that got their content
+    removed: list[str] = field(default_factory=list)  # pending objects of rolled-back work
+
+
+def documents_settle_pending(*, older_than: dt.timedelta = PENDING_GRACE) -> SettleReport:
+    """Finish or undo what failed operations left under the pending folder (objects older
+    than ``older_than``: no upload under way is touched). Content whose operation
+    committed (the index row of its key has its SHA-256) but was never promoted goes to
+    its key; the rest, from operations that rolled back, is removed."""
+    storage = document_storage()
+    cutoff = timezone.now() - older_than
+    report = SettleReport()
+    for obj in list(storage.iter_objects(f"{PENDING_FOLDER}/")):
+        if obj.modified is not None and obj.modified > cutoff:
+            continue
+        key = pending_target(obj.key)
+        with transaction.atomic():
+            _lock_key(key)  # no store or replacement of this key meanwhile
+            indexed = DocumentIndex.objects.filter(s3_key=key).values_list("sha256", flat=True)
+            content = storage.proven_sha256(obj.key) or storage.sha256_of(obj.key)
+            if content in indexed:
+                storage.copy(obj.key, key)
+                report.promoted.append(key)
+            else:
+                report.removed.append(obj.key)
+            storage.delete_quietly(obj.key)
     return report

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from documents.models import DocumentType
-from documents.services import document_store
+from documents.services import document_store, storage_atomic
 from enrollment.models import ChecklistItem, Enrollment, EnrollmentDocument, RequiredDocument
 from enrollment.signals import checklist_item_refused
 
@@ -50,12 +50,13 @@ def checklist_sync(*, enrollment: Enrollment) -> list[ChecklistItem]:
     return list(enrollment.checklist.select_related("document_type"))
 
 
-@transaction.atomic
+@storage_atomic()
 def enrollment_document_add(
     *, document: EnrollmentDocument, upload: UploadedFile, by: AbstractBaseUser | None
 ) -> EnrollmentDocument:
     """Store an enrollment's document; its checklist item (if the type is required) is
-    then received, whatever it was (a new upload answers a refusal)."""
+    then received, whatever it was (a new upload answers a refusal). One transaction that
+    the stored object follows: if the checklist step fails, the object goes too."""
     document_store(document=document, upload=upload, by=by)
     checklist_sync(enrollment=document.enrollment)
     ChecklistItem.objects.filter(

@@ -36,12 +36,15 @@ def store(document=None, file=None, *, capture):
         )
 
 
-def test_storing_writes_the_object_under_its_key_and_indexes_it_after_commit(
+def test_storing_indexes_at_once_and_puts_the_object_at_its_key_when_the_transaction_commits(
     django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         document = services.document_store(document=new_document(), upload=upload(), by=None)
-        assert not DocumentIndex.objects.exists()  # not before the commit
+        # Before the commit the content waits under a pending key: a rollback now would
+        # leave nothing at any document's key.
+        assert [key.split("/", 2)[2] for key in stored_keys()] == [document.key]
+        assert stored_keys()[0].startswith("_pending/")
 
     for callback in callbacks:
         callback()

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def document() -> DocumentIndex:
-    return DocumentIndexFactory()
+    return stored_document()  # a download checks the storage holds the object
 
 
 def counsellor_of(*students):
@@ -142,8 +142,8 @@ def test_removing_a_counsellor_closes_that_students_documents(client, document):
 
 
 # --- the local signed link (embedded default) -----------------------------------------
-def stored_document():
-    document = DocumentIndexFactory()
+def stored_document(**kwargs) -> DocumentIndex:
+    document = DocumentIndexFactory(**kwargs)
     storages["documents"].save_exact(document.s3_key, upload(content=PDF))
     return document
 
@@ -302,7 +302,7 @@ def test_a_student_gets_404_for_their_own_document_of_a_type_not_meant_for_stude
     )  # fmt: skip
     owner = UserFactory()
     note = DocumentIndexFactory(category="counsellor-note", student__user=owner)
-    shown = DocumentIndexFactory(category="transcript", student=note.student)
+    shown = stored_document(category="transcript", student=note.student)
 
     assert download(client, owner, note.pk).status_code == 404
     assert download(client, owner, shown.pk).status_code == 302

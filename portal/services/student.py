@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from avataq.errors import DependencyUnavailable
+from documents.services import storage_atomic
 from enrollment.checklist import enrollment_document_add
 from enrollment.models import ChecklistItem, Enrollment, EnrollmentDocument
 from enrollment.services import enrollment_create, enrollment_submit
@@ -51,12 +53,14 @@ def application_submit(
     return enrollment_submit(enrollment=enrollment, by=by)
 
 
-@transaction.atomic
+@storage_atomic()
 def checklist_document_upload(
     *, item: ChecklistItem, upload: UploadedFile, by: AbstractBaseUser
 ) -> EnrollmentDocument:
     """A student's document for one checklist item: stored with every rule of the
-    documents app (type sniffing, size, key), and the item becomes received."""
+    documents app (type sniffing, size, key), and the item becomes received. The document
+    storage not answering is a :class:`PortalError` the upload form shows: nothing was
+    kept (no document, no object, the item as it was)."""
     # The student first (the project's lock order: student, then enrollment, then its
     # items), so two uploads of one student count each other; the item stays locked until
     # the new document is in, so a staff review of it waits and then sees what was sent.
@@ -86,4 +90,12 @@ def checklist_document_upload(
             % {"count": UPLOADS_PER_DAY}
         )
     document = EnrollmentDocument(enrollment=item.enrollment, document_type=item.document_type)
-    return enrollment_document_add(document=document, upload=upload, by=by)
+    try:
+        return enrollment_document_add(document=document, upload=upload, by=by)
+    except DependencyUnavailable as exc:
+        raise PortalError(
+            _(
+                "the document storage is not answering right now. Nothing was kept; "
+                "please send it again in a minute."
+            )
+        ) from exc

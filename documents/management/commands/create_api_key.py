@@ -1,11 +1,15 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from documents.management.commands._base import DocumentsCommand, exit_codes_help
 from documents.services import api_key_create
 
 
-class Command(BaseCommand):
-    help = "Create an API key for the ingest API and print it once (only its hash is kept)."
+class Command(DocumentsCommand):
+    help = (
+        "Create an API key for the ingest API and print it once (only its hash is kept). "
+        + exit_codes_help("the name is invalid or already in use")
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="who or what will use it, e.g. scanning-station-1")

@@ -1,10 +1,14 @@
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
+from documents.management.commands._base import DocumentsCommand, exit_codes_help
 from documents.services import documents_reindex
 
 
-class Command(BaseCommand):
-    help = "Rebuild or complete the document index from a scan of the storage (a prefix: a cohort)."
+class Command(DocumentsCommand):
+    help = (
+        "Rebuild or complete the document index from a scan of the storage (a prefix: a "
+        "cohort). Keys it cannot index are listed on stderr. " + exit_codes_help()
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--prefix", default="", help="only keys under this prefix, e.g. 12345/")

@@ -2,8 +2,9 @@
 that names no secret (no URL, no password, no host)."""
 
 import os
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 
 from django.conf import settings
 from django.db import connections
@@ -80,23 +81,30 @@ def registered_checks() -> dict[str, Check]:
 DEADLINE = 1.0
 
 
-def _in_thread(check: Check) -> str:
-    try:
-        return check()
-    finally:
-        connections.close_all()  # this thread's own database connection
-
-
 def run_checks(deadline: float = DEADLINE) -> tuple[bool, dict[str, str]]:
     """(every dependency up, results); the backups' freshness is reported alongside."""
-    checks = registered_checks()
-    pool = ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="health")
-    futures = {name: pool.submit(_in_thread, check) for name, check in checks.items()}
-    done, _ = wait(futures.values(), timeout=deadline)
-    pool.shutdown(wait=False, cancel_futures=True)  # a hung check is left behind, not waited
+    results: dict[str, str] = {}
+
+    def run(name: str, check: Check) -> None:
+        try:
+            results[name] = check()
+        finally:
+            connections.close_all()  # this thread's own database connection
+
+    # Daemon threads: a check that hangs is left behind, and never holds up the answer
+    # or the process's exit (a pool's threads would be joined at exit).
+    threads = [
+        threading.Thread(target=run, args=item, daemon=True, name=f"health-{item[0]}")
+        for item in registered_checks().items()
+    ]
+    for thread in threads:
+        thread.start()
+    end = time.monotonic() + deadline
+    for thread in threads:
+        thread.join(max(0.0, end - time.monotonic()))
     results = {
-        name: future.result() if future in done else f"down (no answer within {deadline:g} s)"
-        for name, future in futures.items()
+        name: results.get(name, f"down (no answer within {deadline:g} s)")
+        for name in registered_checks()
     }
     healthy = all(result == "ok" for result in results.values())
     if results["database"] == "ok":

@@ -1176,13 +1176,28 @@ class RestoreResult:
     seconds: float
 
 
+def _user_tables(dbname: str) -> int:
+    """How many tables of its own ``dbname`` holds (0: empty, safe to restore into)."""
+    with _connect(dbname) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_catalog.pg_tables "
+            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+        ).fetchone()[0]
+
+
 def restore_database(
-    *, key: str | None = None, latest: bool = False, target: str, replace_live: bool = False
+    *,
+    key: str | None = None,
+    latest: bool = False,
+    target: str,
+    replace_live: bool = False,
+    replace_existing: bool = False,
 ) -> RestoreResult:
     """Restore a backup into database ``target``: the dump is checked against its manifest
     (SHA-256 and size, and decryption, a first streaming pass) before anything is
     touched, then streamed into pg_restore. Restoring over the live database needs
-    ``replace_live``."""
+    ``replace_live``; over any other database that holds tables, ``replace_existing``
+    (a restore replaces what it holds: it is never done by surprise)."""
     from avataq import encryption
 
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,62}", target or ""):
@@ -1199,6 +1214,11 @@ def restore_database(
     if not database_exists(target):
         with _admin_connection() as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target)))
+    elif target != database_name() and not replace_existing and _user_tables(target):
+        raise BackupUsageError(
+            f"{target} already holds tables; restoring would replace them. Restore into a "
+            "new database, or give --replace-existing-database to do it anyway."
+        )
     with _connect(target) as conn:
         major = int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
     command = [pg_tool("pg_restore", major), "--no-owner", "--no-privileges", "--clean",

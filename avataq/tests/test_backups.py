@@ -197,6 +197,18 @@ def test_restore_refuses_the_live_database_without_the_explicit_flag(backup_s3, 
         backups.restore_database(key=record.key, target=connection.settings_dict["NAME"])
 
 
+def test_restore_refuses_a_database_that_already_holds_tables(
+    backup_s3, some_data, scratch_database
+):
+    record = backups.backup_database()
+    backups.restore_database(key=record.key, target=scratch_database)
+
+    with pytest.raises(backups.BackupError, match="already holds tables"):
+        backups.restore_database(key=record.key, target=scratch_database)
+
+    backups.restore_database(key=record.key, target=scratch_database, replace_existing=True)
+
+
 def test_verify_restores_compares_counts_and_drops_the_scratch_database(backup_s3, some_data):
     record = backups.backup_database()
 

@@ -98,11 +98,11 @@ def main() -> None:
     try:
         manage(url, "migrate", "--noinput")
         manage(url, "seed_demo", "--students", "20000")
-        import boto3
+        from avataq import s3 as s3_clients
 
-        boto3.client(
-            "s3", endpoint_url=s3.endpoint, region_name="us-east-1",
-            aws_access_key_id=s3server.ACCESS_KEY, aws_secret_access_key=s3server.SECRET_KEY,
+        s3_clients.client(
+            endpoint_url=s3.endpoint, region_name="us-east-1", access_key=s3server.ACCESS_KEY,
+            secret_key=s3server.SECRET_KEY, connect_timeout=10, read_timeout=60, attempts=3,
         ).create_bucket(Bucket="bench-backups")  # fmt: skip
 
         small = _grow(url, 300_000_000)

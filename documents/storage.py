@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from django.conf import settings
@@ -46,6 +45,7 @@ from django.utils.functional import LazyObject, empty
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 
+from avataq import s3
 from avataq.errors import DependencyUnavailable
 from documents import keys
 
@@ -159,7 +159,8 @@ _UNABORTED_KEPT = 1000
 
 class S3DocumentStorage(S3Storage):
     """Private bucket, SigV4, explicit region, no silent overwrite, SSE when asked,
-    deadlines on every call."""
+    deadlines on every call (the project's S3 client configuration, :mod:`avataq.s3`,
+    with the documents' short deadlines)."""
 
     def __init__(
         self,
@@ -175,22 +176,7 @@ class S3DocumentStorage(S3Storage):
         options.setdefault("file_overwrite", False)
         options.setdefault("querystring_auth", True)
         options.setdefault("querystring_expire", settings.DOCUMENT_URL_TTL)
-        options.setdefault(
-            "client_config",
-            Config(
-                signature_version="s3v4",
-                s3={"addressing_style": "path" if options.get("endpoint_url") else "auto"},
-                # Recent botocore adds CRC checksums to every request by default, which
-                # S3-compatible servers (MinIO versions, s3rver…) reject or mishandle.
-                request_checksum_calculation="when_required",
-                response_checksum_validation="when_required",
-                # max_attempts counts the retries: three tries at most, the worst case
-                # (3 × 10 s) still well inside the web worker's 60 s.
-                retries={"max_attempts": max_attempts, "mode": "standard"},
-                connect_timeout=connect_timeout,
-                read_timeout=read_timeout,
-            ),
-        )
+        given_client_config = "client_config" in options
         options.setdefault("transfer_config", _bounded_transfer_config())
         if server_side_encryption:
             options.setdefault("object_parameters", {})
@@ -199,12 +185,21 @@ class S3DocumentStorage(S3Storage):
                 "ServerSideEncryption": server_side_encryption,
             }
         super().__init__(**options)
-        self._quick_config = self.client_config.merge(
-            Config(
-                read_timeout=min(quick_timeout, read_timeout),
-                retries={"max_attempts": 1, "mode": "standard"},
+        if not given_client_config:
+            # max_attempts counts the retries: three tries at most, the worst case
+            # (3 × 10 s) still well inside the web worker's 60 s.
+            self.client_config = s3.client_config(
+                endpoint_url=self.endpoint_url,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                attempts=max_attempts + 1,
             )
-        )
+        # The quick client: the same connection deadline, a shorter wait, two tries.
+        self._quick_deadlines = {
+            "connect_timeout": connect_timeout,
+            "read_timeout": min(quick_timeout, read_timeout),
+            "attempts": 2,
+        }
         self._quick = threading.local()
         self._versioned: bool | None = None
 
@@ -218,13 +213,13 @@ class S3DocumentStorage(S3Storage):
         """The client for HEAD, DELETE and abort: small calls that must fail fast."""
         client = getattr(self._quick, "client", None)
         if client is None:
-            client = self._create_session().client(
-                "s3",
-                region_name=self.region_name,
-                use_ssl=self.use_ssl,
+            client = s3.client(
                 endpoint_url=self.endpoint_url,
-                config=self._quick_config,
+                region_name=self.region_name,
+                session=self._create_session(),
+                use_ssl=self.use_ssl,
                 verify=self.verify,
+                **self._quick_deadlines,
             )
             self._quick.client = client
         return client

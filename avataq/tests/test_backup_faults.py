@@ -25,6 +25,7 @@ from django.core.management import call_command, load_command_class
 from django.db import connection
 
 from avataq import backups
+from avataq.backups import s3client
 from avataq.dev import s3server
 from avataq.dev.faults import FaultProxy
 from avataq.models import BackupRecord
@@ -101,10 +102,11 @@ def faulty_s3(s3rver, settings, monkeypatch):
     settings.AWS_SECRET_ACCESS_KEY = s3server.SECRET_KEY
     settings.BACKUP_PART_SIZE = PART
     settings.ADMINS = [("Ops", "ops@example.org")]
-    # Production's timeouts scaled down: a hanging S3 costs seconds here, not minutes.
-    monkeypatch.setattr(backups, "S3_CONNECT_TIMEOUT", 1)
-    monkeypatch.setattr(backups, "S3_READ_TIMEOUT", 2)
-    monkeypatch.setattr(backups, "S3_MAX_ATTEMPTS", 2)
+    # Production's timeouts scaled down: a hanging S3 costs seconds here, not minutes
+    # (set where s3_client and s3_failure read them).
+    monkeypatch.setattr(s3client, "S3_CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(s3client, "S3_READ_TIMEOUT", 2)
+    monkeypatch.setattr(s3client, "S3_MAX_ATTEMPTS", 2)
 
     def one_request_per_connection(request, **kwargs) -> None:
         # Each request on its own connection, so the proxy sees (and can fail) every one,

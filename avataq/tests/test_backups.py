@@ -13,6 +13,7 @@ from django.db import connection
 from psycopg import sql
 
 from avataq import backups, encryption
+from avataq.backups.verify import scratch_prefix
 from avataq.models import BackupRecord
 from enrollment.tests.factories import EnrollmentFactory
 from scholarships.models import Student
@@ -223,7 +224,7 @@ def test_verify_restores_compares_counts_and_drops_the_scratch_database(backup_s
 def scratch_databases() -> list[str]:
     with psycopg.connect(backups.conninfo("postgres")) as conn:
         names = [row[0] for row in conn.execute("SELECT datname FROM pg_database")]
-    return [name for name in names if name.startswith(backups._scratch_prefix())]
+    return [name for name in names if name.startswith(scratch_prefix())]
 
 
 def test_verify_drops_the_scratch_database_a_dead_verification_left(backup_s3, some_data):
@@ -231,7 +232,7 @@ def test_verify_drops_the_scratch_database_a_dead_verification_left(backup_s3, s
     with psycopg.connect(backups.conninfo("postgres"), autocommit=True) as conn:
         conn.execute(
             sql.SQL("CREATE DATABASE {}").format(
-                sql.Identifier(f"{backups._scratch_prefix()}20261101021500_42")
+                sql.Identifier(f"{scratch_prefix()}20261101021500_42")
             )
         )
 

@@ -1,6 +1,7 @@
 """The finance screens: who may use them, and the reconcile flow without JavaScript."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -131,13 +132,34 @@ def test_the_reconcile_page_query_count_does_not_grow_with_lines(finance, accoun
     assert len(few) == len(many)
 
 
-def test_reports_show_totals_and_export_csv(finance, account, payments):
+def report_rows(page) -> list[tuple]:
+    """The report table's rows as the page shows them: (session, paid to, then the four
+    amounts as Decimals)."""
+    html = page.content.decode()
+    body = html[html.index("<tbody>") : html.index("</tbody>")]
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S):
+        session, payee, *amounts = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+        rows.append((session, payee, *(Decimal(re.sub(r"[^0-9.-]", "", a)) for a in amounts)))
+    return rows
+
+
+def test_reports_show_each_payees_totals_and_export_csv(finance, account, payments):
     upload(finance, account, [f"2025-09-01,{payments[0].reference},-1100.00"])
+    # What the validated sheet schedules for each payee, from its own lines.
+    sheet = payments[0].sheet
+    to_school = sum(line.amount for line in sheet.lines.filter(payee="school"))
+    to_student = sum(line.amount for line in sheet.lines.filter(payee="student"))
 
     page = finance.get("/finance/reports/")
     export = finance.get("/finance/reports/?format=csv")
 
-    assert b"Reconciled" in page.content
+    # Scheduled, paid, reconciled (the one line paying 1,100.00), outstanding.
+    assert report_rows(page) == [
+        ("Fall 2025", sheet.enrollment.school.name, to_school, 0, 0, to_school),
+        ("Fall 2025", "Students", to_student, 1100, 1100, to_student - 1100),
+    ]
+    assert to_school > 0 and to_student > 1100
     assert export["Content-Type"].startswith("text/csv")
     assert export.content.decode("utf-8-sig").startswith(
         "Session,Paid to,Scheduled,Paid,Reconciled,Outstanding\r\nFall 2025,"

@@ -146,13 +146,40 @@ def test_other_methods_are_refused(client, api_key):
     assert client.get("/api/index/", HTTP_X_API_KEY=api_key).status_code == 405
 
 
-def test_the_request_schema_is_published(client):
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(body(), id="required-fields-only"),
+        pytest.param(body(category="schedule"), id="with-a-category"),
+        pytest.param(body(category=""), id="empty-category"),
+        pytest.param(body(category="proof-of-enrollment"), id="category-with-dashes"),
+        pytest.param(body(filename="Relevé de notes (automne).pdf"), id="accented-filename"),
+    ],
+)
+def test_the_published_schema_and_key_header_let_a_body_the_api_indexes_through(
+    client, api_key, stored, data
+):
     schema = client.get("/api/schema/").json()
+    header = schema["components"]["securitySchemes"]["ApiKey"]["name"]
 
-    request = schema["paths"]["/api/index/"]["post"]["requestBody"]["content"]["application/json"]
-    assert request["schema"]["required"] == ["student_reference", "scholar_year", "s3_key",
-                                             "filename"]  # fmt: skip
-    assert schema["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
+    response = client.post(
+        "/api/index/", json.dumps(data), content_type="application/json", headers={header: api_key}
+    )
+
+    assert Draft202012Validator(served_request_schema(client)).is_valid(data)
+    assert response.status_code == 201, response.content
+    assert DocumentIndex.objects.get().s3_key == KEY
+
+
+@pytest.mark.parametrize("field", list(body()))
+def test_the_published_schema_requires_each_field_the_api_requires(client, api_key, stored, field):
+    without = {name: value for name, value in body().items() if name != field}
+
+    response = post(client, without, api_key)
+
+    assert not Draft202012Validator(served_request_schema(client)).is_valid(without)
+    assert response.status_code == 400
+    assert response.json()["errors"][field] == ["This field is required."]
 
 
 def test_the_api_checks_the_object_in_the_real_bucket(client, api_key, s3):

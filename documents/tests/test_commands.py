@@ -2,8 +2,9 @@ import io
 
 import pytest
 from django.core.files.storage import storages
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+from documents.management.commands._base import EXIT_PROBLEMS
 from documents.models import ApiKey, DocumentIndex
 from documents.services import api_key_authenticate
 from documents.tests.factories import upload
@@ -21,11 +22,18 @@ def test_create_api_key_prints_a_key_that_authenticates():
     assert "cannot be shown again" in err.getvalue()
 
 
-def test_create_api_key_refuses_a_name_in_use():
+def test_create_api_key_refuses_a_name_in_use_and_exits_1():
     call_command("create_api_key", "scanner", stdout=io.StringIO(), stderr=io.StringIO())
+    out = io.StringIO()
 
-    with pytest.raises(Exception, match="already exists"):
-        call_command("create_api_key", "scanner", stdout=io.StringIO(), stderr=io.StringIO())
+    with pytest.raises(CommandError) as refused:
+        call_command("create_api_key", "scanner", stdout=out, stderr=io.StringIO())
+
+    # A CommandError is what manage.py prints as one line, exiting with its returncode.
+    assert str(refused.value) == "API key with this Name already exists."
+    assert refused.value.returncode == EXIT_PROBLEMS == 1
+    assert out.getvalue() == ""  # no key printed
+    assert ApiKey.objects.count() == 1
 
 
 def test_reindex_documents_reports_what_it_did():

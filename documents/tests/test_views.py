@@ -1,13 +1,19 @@
 """Who may open the explorer and download which document (the contract's cases)."""
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.storage import storages
 from django.db import connection
+from django.shortcuts import resolve_url
 from django.test.utils import CaptureQueriesContext
+from django.urls import resolve
 
 from avataq.tests.factories import StaffUserFactory, UserFactory
 from documents.models import DocumentAccess, DocumentIndex
+from documents.storage import unsign_local_download
 from documents.tests.factories import PDF, DocumentIndexFactory, upload
 from scholarships import services as student_services
 from scholarships.models import StudentGroupObjectPermission
@@ -34,12 +40,27 @@ def download(client, user, document_id):
     return client.get(f"/documents/{document_id}/download/")
 
 
+def assert_sent_to_the_document(response, document: DocumentIndex) -> None:
+    """A 302 to ``document``'s short-lived download link (the login page answers 302 too)."""
+    assert response.status_code == 302
+    target = resolve(urlsplit(response["Location"]).path)
+    assert target.view_name == "documents:local-download"
+    assert unsign_local_download(target.kwargs["token"])["k"] == document.s3_key
+
+
+def assert_sent_to_log_in(response, path: str) -> None:
+    """A 302 to the login page, which brings the visitor back to ``path``."""
+    assert response.status_code == 302
+    location = urlsplit(response["Location"])
+    assert location.path == resolve_url(settings.LOGIN_URL)
+    assert parse_qs(location.query)["next"] == [path]
+
+
 # --- download ----------------------------------------------------------------------------
 def test_staff_with_the_global_permission_get_a_302_to_a_short_lived_link(client, document):
     response = download(client, StaffUserFactory(group="Staff"), document.pk)
 
-    assert response.status_code == 302
-    assert response["Location"].startswith("/documents/local/")
+    assert_sent_to_the_document(response, document)
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -55,7 +76,7 @@ def test_each_download_is_recorded_with_who_which_when_and_ip(client, document):
 def test_a_counsellor_downloads_the_documents_of_their_own_students(client, document):
     response = download(client, counsellor_of(document.student), document.pk)
 
-    assert response.status_code == 302
+    assert_sent_to_the_document(response, document)
 
 
 def test_a_counsellor_gets_404_for_another_students_document_as_for_an_unknown_id(client, document):
@@ -78,7 +99,7 @@ def test_a_group_object_permission_opens_that_students_documents(client, documen
     user = StaffUserFactory()
     user.groups.add(group)
 
-    assert download(client, user, document.pk).status_code == 302
+    assert_sent_to_the_document(download(client, user, document.pk), document)
 
 
 def test_a_student_downloads_their_own_documents(client, document):
@@ -86,7 +107,7 @@ def test_a_student_downloads_their_own_documents(client, document):
     document.student.user = owner
     document.student.save()
 
-    assert download(client, owner, document.pk).status_code == 302
+    assert_sent_to_the_document(download(client, owner, document.pk), document)
 
 
 def test_a_student_gets_404_for_someone_elses_document(client, document):
@@ -104,8 +125,7 @@ def test_a_signed_in_user_for_whom_documents_are_closed_gets_403(client, documen
 def test_an_anonymous_visitor_is_sent_to_log_in(client, document):
     response = download(client, None, document.pk)
 
-    assert response.status_code == 302
-    assert "/login/" in response["Location"]
+    assert_sent_to_log_in(response, f"/documents/{document.pk}/download/")
 
 
 def test_no_link_is_minted_for_a_refused_request(client, document):
@@ -124,7 +144,10 @@ def test_an_inactive_staff_user_is_refused(client, document):
 
     response = client.get(f"/documents/{document.pk}/download/")
 
-    assert response.status_code in (302, 403)  # logged out by the auth middleware, or refused
+    if response.status_code == 302:  # logged out by the auth middleware
+        assert_sent_to_log_in(response, f"/documents/{document.pk}/download/")
+    else:  # or refused
+        assert response.status_code == 403
     assert not DocumentAccess.objects.exists()
 
 
@@ -133,7 +156,7 @@ def test_removing_a_counsellor_closes_that_students_documents(client, document):
     student = document.student
     student.counsellor = counsellor
     student_services.student_save(student=student, by=None)
-    assert download(client, counsellor, document.pk).status_code == 302
+    assert_sent_to_the_document(download(client, counsellor, document.pk), document)
 
     student.counsellor = None
     student_services.student_save(student=student, by=None)
@@ -212,7 +235,7 @@ def test_the_explorer_is_closed_to_students_and_plain_users(client):
 
 
 def test_the_explorer_sends_anonymous_visitors_to_log_in(client):
-    assert client.get("/documents/").status_code == 302
+    assert_sent_to_log_in(client.get("/documents/"), "/documents/")
 
 
 @pytest.mark.parametrize(
@@ -305,4 +328,4 @@ def test_a_student_gets_404_for_their_own_document_of_a_type_not_meant_for_stude
     shown = stored_document(category="transcript", student=note.student)
 
     assert download(client, owner, note.pk).status_code == 404
-    assert download(client, owner, shown.pk).status_code == 302
+    assert_sent_to_the_document(download(client, owner, shown.pk), shown)

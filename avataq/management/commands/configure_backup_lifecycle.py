@@ -1,8 +1,7 @@
 from botocore.exceptions import BotoCoreError, ClientError
-from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
-from avataq.backups import EXIT_UNAVAILABLE, BackupCommand, s3_client, s3_failure
+from avataq.backups import EXIT_UNAVAILABLE, BackupCommand, backup_bucket, s3_client, s3_failure
 
 RULE_ID = "avataq-abort-incomplete-backup-uploads"
 
@@ -18,7 +17,7 @@ class Command(BackupCommand):
         parser.add_argument("--days", type=int, default=3)
 
     def handle(self, *args, days: int, **options) -> None:
-        bucket = settings.BACKUP_BUCKET or settings.AWS_STORAGE_BUCKET_NAME
+        bucket = backup_bucket()
         if not bucket:
             raise CommandError(
                 "no bucket: backups are local files in the embedded default",

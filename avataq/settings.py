@@ -178,6 +178,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.document_reminders_send_task",
         "schedule": crontab(hour=9, minute=0),
     },
+    # Portal accounts never confirmed, whose confirmation link has expired, are removed.
+    "nightly-unconfirmed-accounts-expiry": {
+        "task": "portal.tasks.unconfirmed_accounts_expire_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # Statement files whose import task was lost are imported by this sweep.
     "statement-files-sweep": {
         "task": "billing.tasks.statement_files_sweep_task",
@@ -381,6 +386,8 @@ PORTAL_INVITATION_DAYS = 14
 # Where students write or call for help (shown on the contact page and in emails).
 PORTAL_CONTACT_EMAIL = env.str("PORTAL_CONTACT_EMAIL", "sponsorship@localhost")
 PORTAL_CONTACT_PHONE = env.str("PORTAL_CONTACT_PHONE", "")
+# The program's postal address on its letterhead (computing sheets), lines separated by ";".
+PORTAL_PROGRAM_ADDRESS = env.str("PORTAL_PROGRAM_ADDRESS", "PO Box 150; Kuujjuaq QC  J0M 1C0")
 # Who hears about a refused claim (besides the record's counsellor, or the Staff group).
 PORTAL_HELP_EMAILS = env.list("PORTAL_HELP_EMAILS", default=[])
 # Links in emails (sent by tasks, with no request to read the host from).

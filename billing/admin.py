@@ -3,12 +3,16 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from avataq.admin import ReadOnlyAdmin, ReadOnlyTabularInline, guarded_view
 from billing import selectors, services
@@ -26,32 +30,52 @@ from billing.models import (
 )
 from billing.pdf import sheet_pdf
 from documents.admin import DocumentUploadAdmin
-from enrollment.admin import EnrollmentAdmin, reason_page
+from enrollment.admin import EnrollmentAdmin, Step, WorkflowAdmin, line_of, reason_page
+from enrollment.models import Enrollment
+from scholarships.admin import HistoryAdmin
+
+Sheet = ComputingSheet.Status
+Invoice = SchoolInvoice.Status
 
 
 def _each(
-    request: HttpRequest, model_admin: admin.ModelAdmin, items, step: Callable, done: str
+    request: HttpRequest,
+    model_admin: admin.ModelAdmin,
+    items,
+    step: Callable,
+    done: Promise,
 ) -> None:
+    """Run ``step`` on each item: an error is told per item, the successes in one message
+    (``done``, a plural-aware message of ``count``)."""
     succeeded = 0
     for item in items:
         try:
             step(item)
         except services.BillingError as exc:
-            model_admin.message_user(request, f"{item}: {exc}", messages.ERROR)
+            model_admin.message_user(
+                request,
+                gettext("%(object)s: %(error)s") % {"object": item, "error": exc},
+                messages.ERROR,
+            )
         else:
             succeeded += 1
     if succeeded:
-        model_admin.message_user(request, f"{succeeded} {done}.", messages.SUCCESS)
+        model_admin.message_user(request, done % {"count": succeeded}, messages.SUCCESS)
 
 
 class AdjustmentForm(forms.Form):
-    label = forms.CharField(max_length=120)
+    label = forms.CharField(label=_("Label"), max_length=120)
     amount = forms.DecimalField(
-        max_digits=12, decimal_places=2, help_text="Negative to take an amount off."
+        label=_("Amount"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Negative to take an amount off."),
     )
-    payee = forms.ChoiceField(choices=ComputingSheetLine.Payee.choices)
+    payee = forms.ChoiceField(label=_("Paid to"), choices=ComputingSheetLine.Payee.choices)
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="Mandatory; printed on the sheet."
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Mandatory; printed on the sheet."),
     )
 
 
@@ -81,14 +105,16 @@ class RateScheduleAdmin(admin.ModelAdmin):
     inlines = [CommunityFareInline, SchoolFeeInline]
     actions = ["copy_to_next_year"]
 
-    @admin.action(description="Copy the selected rates to the next scholar year")
+    @admin.action(description=_("Copy the selected rates to the next scholar year"))
     def copy_to_next_year(self, request: HttpRequest, queryset: QuerySet[RateSchedule]) -> None:
         _each(
             request,
             self,
             queryset.select_related("scholar_year"),
             lambda rates: services.rates_copy_to_next_year(rates=rates),
-            "rate schedule(s) copied",
+            ngettext_lazy(
+                "%(count)d rate schedule copied.", "%(count)d rate schedules copied.", "count"
+            ),
         )
 
 
@@ -97,12 +123,27 @@ class SheetLineInline(ReadOnlyTabularInline):
     fields = ["code", "label", "payee", "quantity", "unit_amount", "amount", "rule", "reason"]
 
 
+# --- computing sheets --------------------------------------------------------------------
+SHEET_LINE = [Sheet.DRAFT, Sheet.VALIDATED]
+SHEET_STEPS = {
+    # step: (button, the sheet statuses it starts from)
+    "validate": (_("Validate"), {Sheet.DRAFT}),
+    "recompute": (_("Compute again"), {Sheet.DRAFT}),
+    "adjust": (_("Add an adjustment line…"), {Sheet.DRAFT}),
+    "cancel": (_("Cancel the draft"), {Sheet.DRAFT}),
+    "new_revision": (_("Compute a new revision"), {Sheet.VALIDATED}),
+}
+# Computing needs an approved or active enrollment; validating, one that is paid.
+COMPUTING_STEPS = {"recompute", "new_revision"}
+
+
 @admin.register(ComputingSheet)
-class ComputingSheetAdmin(ReadOnlyAdmin):
+class ComputingSheetAdmin(WorkflowAdmin, HistoryAdmin, ReadOnlyAdmin):
+    # Who, which session, where the sheet stands, then the amounts.
     list_display = [
-        "__str__",
         "student",
         "session",
+        "revision",
         "status",
         "total",
         "school_total",
@@ -110,8 +151,9 @@ class ComputingSheetAdmin(ReadOnlyAdmin):
         "recovery",
         "validated_at",
     ]
+    list_display_links = ["student"]
     list_filter = ["status", "enrollment__session", "enrollment__school"]
-    list_select_related = ["enrollment__student", "enrollment__session", "enrollment__school"]
+    list_select_related = ["enrollment__student", "enrollment__session"]
     search_fields = ["=enrollment__student__status_no", "enrollment__student__last_name"]
     inlines = [SheetLineInline]
     readonly_fields = [
@@ -129,9 +171,14 @@ class ComputingSheetAdmin(ReadOnlyAdmin):
         "pdf",
     ]
     actions = ["recompute", "validate", "cancel", "add_adjustment"]
+    step_forms = {"adjust": AdjustmentForm}
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return request.user.has_perm("billing.change_computingsheet")
+
+    def has_compute_permission(self, request: HttpRequest) -> bool:
+        """Computing sheets is Finance's work, whoever else may change enrollments."""
+        return request.user.has_perm("billing.add_computingsheet")
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list:
         # Every field, draft or validated: a sheet changes only through its steps
@@ -139,18 +186,18 @@ class ComputingSheetAdmin(ReadOnlyAdmin):
         fields = [f.name for f in ComputingSheet._meta.fields if f.name != "id"]
         return [*dict.fromkeys([*self.readonly_fields, *fields])]
 
-    @admin.display(description="student")
+    @admin.display(description=_("student"), ordering="enrollment__student__last_name")
     def student(self, sheet: ComputingSheet) -> str:
         return str(sheet.enrollment.student)
 
-    @admin.display(description="session")
+    @admin.display(description=_("session"), ordering="enrollment__session")
     def session(self, sheet: ComputingSheet) -> str:
         return str(sheet.enrollment.session)
 
-    @admin.display(description="change from the previous revision")
+    @admin.display(description=_("change from the previous revision"))
     def changes(self, sheet: ComputingSheet) -> str:
         if sheet.previous_id is None:
-            return "First revision."
+            return gettext("First revision.")
         rows = services.sheet_diff(sheet=sheet)
         body = format_html_join(
             "",
@@ -167,15 +214,21 @@ class ComputingSheetAdmin(ReadOnlyAdmin):
             ),
         )
         return format_html(
-            "<table><tr><th>Line</th><th>Payee</th><th>Old</th><th>New</th><th>Change</th></tr>"
-            "{}</table>",
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            gettext("Line"),
+            gettext("Paid to"),
+            gettext("Old"),
+            gettext("New"),
+            gettext("Change"),
             body,
         )
 
     @admin.display(description="PDF")
     def pdf(self, sheet: ComputingSheet) -> str:
         url = reverse("admin:billing_computingsheet_pdf", args=[sheet.pk])
-        return format_html('<a href="{}">Download the computing sheet (PDF)</a>', url)
+        return format_html(
+            '<a href="{}">{}</a>', url, gettext("Download the computing sheet (PDF)")
+        )
 
     def get_urls(self) -> list:
         return [
@@ -183,6 +236,11 @@ class ComputingSheetAdmin(ReadOnlyAdmin):
                 "<int:pk>/pdf/",
                 guarded_view(self, self.pdf_view),
                 name="billing_computingsheet_pdf",
+            ),
+            path(
+                "compute/<int:enrollment_id>/",
+                guarded_view(self, self.compute_view, action="compute"),
+                name="billing_computingsheet_compute",
             ),
             *super().get_urls(),
         ]
@@ -197,73 +255,128 @@ class ComputingSheetAdmin(ReadOnlyAdmin):
         )
         return response
 
-    @admin.action(description="Recompute the selected drafts", permissions=["change"])
+    def compute_view(self, request: HttpRequest, enrollment_id: int) -> HttpResponse:
+        """The enrollment page's *Compute the computing sheet*: its draft, computed, is
+        shown; or the enrollment's page again, saying why not."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        enrollments = self.admin_site._registry[Enrollment].get_queryset(request)
+        enrollment = get_object_or_404(enrollments, pk=enrollment_id)
+        try:
+            sheet = services.compute_sheet(enrollment=enrollment, by=request.user)
+        except services.BillingError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return redirect("admin:enrollment_enrollment_change", enrollment.pk)
+        self.message_user(request, _computed(sheet), messages.SUCCESS)
+        return redirect("admin:billing_computingsheet_change", sheet.pk)
+
+    # The buttons of a sheet's page.
+    def workflow_statuses(self, obj: ComputingSheet) -> list[tuple[str | Promise, bool]]:
+        return line_of(SHEET_LINE, obj.status, Sheet)
+
+    def workflow_steps(self, request: HttpRequest, obj: ComputingSheet) -> list[str]:
+        status = obj.enrollment.status
+        return [
+            step
+            for step, (_label, sources) in SHEET_STEPS.items()
+            if obj.status in sources
+            and (step not in COMPUTING_STEPS or status in services.COMPUTABLE_ENROLLMENTS)
+            and (step != "validate" or status in services.PAYABLE_ENROLLMENTS)
+        ]
+
+    def step_label(self, step: str) -> str | Promise:
+        return SHEET_STEPS[step][0]
+
+    def take_step(
+        self, request: HttpRequest, obj: ComputingSheet, step: str, data: dict
+    ) -> tuple[str, ComputingSheet]:
+        by = request.user
+        if step in COMPUTING_STEPS:
+            sheet = services.compute_sheet(enrollment=obj.enrollment, by=by)
+            return _computed(sheet), sheet
+        if step == "validate":
+            sheet = services.sheet_validate(sheet=obj, by=by)
+            return gettext("Revision %(revision)s is validated; its payments are scheduled.") % {
+                "revision": sheet.revision
+            }, sheet
+        if step == "cancel":
+            sheet = services.sheet_cancel(sheet=obj, by=by)
+            return gettext("The draft is cancelled."), sheet
+        services.sheet_add_manual_line(sheet=obj, by=by, **data)
+        return gettext("The adjustment line is added."), obj
+
+    # The same steps for the sheets ticked in the list.
+    @admin.action(description=_("Recompute the selected drafts"), permissions=["change"])
     def recompute(self, request: HttpRequest, queryset: QuerySet[ComputingSheet]) -> None:
         _each(
             request,
             self,
             queryset.filter(status="draft").select_related("enrollment"),
             lambda s: services.compute_sheet(enrollment=s.enrollment, by=request.user),
-            "sheet(s) recomputed",
+            ngettext_lazy("%(count)d sheet recomputed.", "%(count)d sheets recomputed.", "count"),
         )
 
     @admin.action(
-        description="Add an adjustment line to the selected draft…", permissions=["change"]
+        description=_("Add an adjustment line to the selected draft…"), permissions=["change"]
     )
     def add_adjustment(
         self, request: HttpRequest, queryset: QuerySet[ComputingSheet]
     ) -> HttpResponse | None:
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one draft sheet.", messages.ERROR)
+            self.message_user(request, gettext("Select exactly one draft sheet."), messages.ERROR)
             return None
         sheet = queryset.get()
         form = AdjustmentForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
-            data = form.cleaned_data
             _each(
                 request,
                 self,
                 [sheet],
                 lambda s: services.sheet_add_manual_line(
-                    sheet=s,
-                    label=data["label"],
-                    amount=data["amount"],
-                    payee=data["payee"],
-                    reason=data["reason"],
-                    by=request.user,
+                    sheet=s, by=request.user, **form.cleaned_data
                 ),
-                "adjustment line(s) added",
+                ngettext_lazy(
+                    "%(count)d adjustment line added.", "%(count)d adjustment lines added.", "count"
+                ),
             )
             return None
-        return reason_page(
-            self, request, "add_adjustment", form, queryset, verb="add an adjustment line to"
-        )
+        return reason_page(self, request, "add_adjustment", form, queryset, _("Add the line"))
 
-    @admin.action(description="Validate the selected drafts", permissions=["change"])
+    @admin.action(description=_("Validate the selected drafts"), permissions=["change"])
     def validate(self, request: HttpRequest, queryset: QuerySet[ComputingSheet]) -> None:
         _each(
             request,
             self,
             queryset.order_by("pk"),
             lambda s: services.sheet_validate(sheet=s, by=request.user),
-            "sheet(s) validated",
+            ngettext_lazy("%(count)d sheet validated.", "%(count)d sheets validated.", "count"),
         )
 
-    @admin.action(description="Cancel the selected drafts", permissions=["change"])
+    @admin.action(description=_("Cancel the selected drafts"), permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[ComputingSheet]) -> None:
         _each(
             request,
             self,
             queryset.order_by("pk"),
             lambda s: services.sheet_cancel(sheet=s, by=request.user),
-            "sheet(s) cancelled",
+            ngettext_lazy("%(count)d sheet cancelled.", "%(count)d sheets cancelled.", "count"),
         )
 
 
+def _computed(sheet: ComputingSheet) -> str:
+    return gettext("Revision %(revision)s is computed (draft): %(total)s in all.") % {
+        "revision": sheet.revision,
+        "total": sheet.total,
+    }
+
+
+# --- payments --------------------------------------------------------------------------
 @admin.register(ScheduledPayment)
-class ScheduledPaymentAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "payee", "code", "period", "due_date", "amount", "status"]
+class ScheduledPaymentAdmin(HistoryAdmin, ReadOnlyAdmin):
+    list_display = ["student", "reference", "code", "due_date", "amount", "status", "payee",
+                    "period"]  # fmt: skip
     list_filter = ["status", "payee", "code", "enrollment__session"]
+    list_select_related = ["enrollment__student"]
     search_fields = ["=reference", "=enrollment__student__status_no"]
     date_hierarchy = "due_date"
     show_full_result_count = False
@@ -272,24 +385,32 @@ class ScheduledPaymentAdmin(ReadOnlyAdmin):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return request.user.has_perm("billing.change_scheduledpayment")
 
-    @admin.action(description="Mark the selected payments sent", permissions=["change"])
+    @admin.display(description=_("student"), ordering="enrollment__student__last_name")
+    def student(self, payment: ScheduledPayment) -> str:
+        return str(payment.enrollment.student)
+
+    @admin.action(description=_("Mark the selected payments sent"), permissions=["change"])
     def mark_sent(self, request: HttpRequest, queryset: QuerySet[ScheduledPayment]) -> None:
         _each(
             request,
             self,
             queryset,
-            lambda p: services.payment_mark(payment=p, status="sent"),
-            "payment(s) marked sent",
+            lambda p: services.payment_mark(payment=p, status="sent", by=request.user),
+            ngettext_lazy(
+                "%(count)d payment marked sent.", "%(count)d payments marked sent.", "count"
+            ),
         )
 
-    @admin.action(description="Mark the selected payments paid", permissions=["change"])
+    @admin.action(description=_("Mark the selected payments paid"), permissions=["change"])
     def mark_paid(self, request: HttpRequest, queryset: QuerySet[ScheduledPayment]) -> None:
         _each(
             request,
             self,
             queryset,
-            lambda p: services.payment_mark(payment=p, status="paid"),
-            "payment(s) marked paid",
+            lambda p: services.payment_mark(payment=p, status="paid", by=request.user),
+            ngettext_lazy(
+                "%(count)d payment marked paid.", "%(count)d payments marked paid.", "count"
+            ),
         )
 
 
@@ -299,14 +420,23 @@ class RecoveryAdmin(ReadOnlyAdmin):
     list_select_related = ["enrollment__student", "enrollment__session", "enrollment__school"]
 
 
+# --- school invoices ---------------------------------------------------------------------
 class InvoiceLineInline(admin.TabularInline):
     model = SchoolInvoiceLine
     extra = 0
     autocomplete_fields = ["student", "enrollment"]
 
 
+INVOICE_LINE = [Invoice.RECEIVED, Invoice.APPROVED, Invoice.PAID, Invoice.RECONCILED]
+INVOICE_STEPS = {
+    # step: (button, the status it leads to); services.INVOICE_FLOW says from where.
+    "approve": (_("Approve"), Invoice.APPROVED),
+    "mark_paid": (_("Mark paid"), Invoice.PAID),
+}
+
+
 @admin.register(SchoolInvoice)
-class SchoolInvoiceAdmin(admin.ModelAdmin):
+class SchoolInvoiceAdmin(WorkflowAdmin):
     list_display = ["invoice_number", "school", "session", "issued_on", "total", "status"]
     list_filter = ["status", "scholar_year", "school"]
     list_select_related = ["school", "session"]
@@ -329,31 +459,56 @@ class SchoolInvoiceAdmin(admin.ModelAdmin):
     def discrepancies(self, request: HttpRequest) -> TemplateResponse:
         context = {
             **self.admin_site.each_context(request),
-            "title": "Invoices against computed tuition",
+            "title": gettext("Invoices against computed tuition"),
             "rows": selectors.invoice_discrepancies(),
             "strays": selectors.invoice_lines_without_approved_enrollment(),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/billing/discrepancies.html", context)
 
-    @admin.action(description="Approve the selected invoices", permissions=["change"])
+    # The buttons of an invoice's page.
+    def workflow_statuses(self, obj: SchoolInvoice) -> list[tuple[str | Promise, bool]]:
+        return line_of(INVOICE_LINE, obj.status, Invoice)
+
+    def workflow_steps(self, request: HttpRequest, obj: SchoolInvoice) -> list[str]:
+        return [
+            step
+            for step, (_label, target) in INVOICE_STEPS.items()
+            if services.INVOICE_FLOW[target] == obj.status
+        ]
+
+    def step_label(self, step: str) -> str | Promise:
+        return INVOICE_STEPS[step][0]
+
+    def take_step(
+        self, request: HttpRequest, obj: SchoolInvoice, step: str, data: dict
+    ) -> tuple[str, SchoolInvoice]:
+        invoice = services.invoice_mark(invoice=obj, status=INVOICE_STEPS[step][1])
+        return gettext("The invoice is now %(status)s.") % {
+            "status": invoice.get_status_display().lower()
+        }, invoice
+
+    # The same steps for the invoices ticked in the list.
+    @admin.action(description=_("Approve the selected invoices"), permissions=["change"])
     def approve(self, request: HttpRequest, queryset: QuerySet[SchoolInvoice]) -> None:
         _each(
             request,
             self,
-            queryset,
+            queryset.select_related("school"),
             lambda i: services.invoice_mark(invoice=i, status="approved"),
-            "invoice(s) approved",
+            ngettext_lazy("%(count)d invoice approved.", "%(count)d invoices approved.", "count"),
         )
 
-    @admin.action(description="Mark the selected invoices paid", permissions=["change"])
+    @admin.action(description=_("Mark the selected invoices paid"), permissions=["change"])
     def mark_paid(self, request: HttpRequest, queryset: QuerySet[SchoolInvoice]) -> None:
         _each(
             request,
             self,
-            queryset,
+            queryset.select_related("school"),
             lambda i: services.invoice_mark(invoice=i, status="paid"),
-            "invoice(s) marked paid",
+            ngettext_lazy(
+                "%(count)d invoice marked paid.", "%(count)d invoices marked paid.", "count"
+            ),
         )
 
 
@@ -366,25 +521,61 @@ class SchoolInvoiceDocumentAdmin(DocumentUploadAdmin):
     identity_fields = ["invoice"]
 
 
-@admin.action(description="Compute computing sheets", permissions=["compute"])
+# --- billing's steps on the enrollments' screens -------------------------------------------
+@admin.action(description=_("Compute computing sheets"), permissions=["compute"])
 def compute_sheets(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    _each(
-        request,
-        model_admin,
-        queryset.order_by("pk"),
-        lambda e: services.compute_sheet(enrollment=e, by=request.user),
-        "sheet(s) computed",
-    )
+    """Compute the sheets of the enrollments ticked; those neither approved nor active are
+    skipped, all named in one message with their status."""
+    computed, skipped = 0, []
+    for enrollment in queryset.select_related("student", "session", "school").order_by("pk"):
+        try:
+            services.compute_sheet(enrollment=enrollment, by=request.user)
+        except services.NotComputable as exc:
+            skipped.append(f"{enrollment} ({exc.status.label.lower()})")
+        except services.BillingError as exc:
+            model_admin.message_user(
+                request,
+                gettext("%(object)s: %(error)s") % {"object": enrollment, "error": exc},
+                messages.ERROR,
+            )
+        else:
+            computed += 1
+    if skipped:
+        model_admin.message_user(
+            request,
+            SKIPPED % {"count": len(skipped), "enrollments": "; ".join(skipped)},
+            messages.WARNING,
+        )
+    if computed:
+        model_admin.message_user(request, COMPUTED % {"count": computed}, messages.SUCCESS)
 
 
-def _may_compute_sheets(model_admin: admin.ModelAdmin, request: HttpRequest) -> bool:
-    """Computing sheets is Finance's work, whoever else may change enrollments."""
-    return request.user.has_perm("billing.add_computingsheet")
+SKIPPED = ngettext_lazy(
+    "%(count)d enrollment skipped, computing sheets being for approved or active enrollments "
+    "only: %(enrollments)s.",
+    "%(count)d enrollments skipped, computing sheets being for approved or active enrollments "
+    "only: %(enrollments)s.",
+    "count",
+)
+COMPUTED = ngettext_lazy("%(count)d sheet computed.", "%(count)d sheets computed.", "count")
 
 
-# Billing adds its step to the enrollments' list (enrollment knows nothing of billing).
+def _compute_step(
+    model_admin: admin.ModelAdmin, request: HttpRequest, enrollment: models.Model
+) -> list[Step]:
+    """An approved or active enrollment's page offers Finance its sheet's computation."""
+    if enrollment.status not in services.COMPUTABLE_ENROLLMENTS:
+        return []
+    if not request.user.has_perm("billing.add_computingsheet"):
+        return []
+    url = reverse("admin:billing_computingsheet_compute", args=[enrollment.pk])
+    return [Step(_("Compute the computing sheet"), url)]
+
+
+# Billing adds its steps to the enrollments' screens (enrollment knows nothing of billing).
 EnrollmentAdmin.actions = [*EnrollmentAdmin.actions, compute_sheets]
-EnrollmentAdmin.has_compute_permission = _may_compute_sheets
+EnrollmentAdmin.has_compute_permission = ComputingSheetAdmin.has_compute_permission
+EnrollmentAdmin.extra_steps = _compute_step
 
 # Bank accounts (Finance) live in their own module.
 from billing import admin_accounts  # noqa: E402, F401

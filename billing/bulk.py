@@ -1,5 +1,6 @@
 """Computing (and validating) the sheets of a whole session at once, with bulk inserts: the
-same rules and schedule as one at a time, a fixed number of queries per batch."""
+same rules, schedule and history as one at a time (approved or active enrollments only),
+a fixed number of queries per batch."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from billing import rules, schedule
 from billing.models import (
@@ -20,7 +22,7 @@ from billing.models import (
     ScheduledPayment,
     SchoolFee,
 )
-from billing.services import PAYABLE_ENROLLMENTS, _line_rows, rates_of, situation_of
+from billing.services import COMPUTABLE_ENROLLMENTS, _line_rows, rates_of, situation_of
 from billing.signals import sheet_validated
 from enrollment.models import ChecklistItem, Enrollment, RequiredDocument
 
@@ -68,7 +70,8 @@ def sheets_compute_bulk(
     by: AbstractBaseUser | None = None,
     today: dt.date | None = None,
 ) -> BulkReport:
-    """First sheets for enrollments that have none (others are computed one by one)."""
+    """First sheets for enrollments that have none (others are computed one by one); an
+    enrollment neither approved nor active is skipped, saying so."""
     today, now, report = today or timezone.localdate(), timezone.now(), BulkReport()
     chosen = list(
         enrollments.filter(sheets__isnull=True)
@@ -86,6 +89,19 @@ def sheets_compute_bulk(
         (f.rates_id, f.school_id, f.load): f.fee
         for f in SchoolFee.objects.filter(rates__in=rates.values())
     }
+    for enrollment in chosen:
+        if enrollment.status not in COMPUTABLE_ENROLLMENTS:
+            report.skipped.append(
+                (
+                    enrollment.pk,
+                    gettext(
+                        "the enrollment is %(status)s: sheets are computed for approved or "
+                        "active enrollments only"
+                    )
+                    % {"status": enrollment.get_status_display().lower()},
+                )
+            )
+    chosen = [e for e in chosen if e.status in COMPUTABLE_ENROLLMENTS]
     missing = _outstanding(chosen) if validate else {}
     sheets, lines_by_sheet, plans = [], [], []
     for enrollment in chosen:
@@ -106,15 +122,9 @@ def sheets_compute_bulk(
             report.skipped.append((enrollment.pk, str(exc)))
             continue
         total, school, student = rules.totals(lines)
-        will_validate = (
-            validate and enrollment.status in PAYABLE_ENROLLMENTS and enrollment.pk not in missing
-        )
+        will_validate = validate and enrollment.pk not in missing
         if validate and not will_validate:
-            reason = (
-                "documents missing: " + ", ".join(missing[enrollment.pk])
-                if enrollment.pk in missing
-                else f"enrollment is {enrollment.status}"
-            )
+            reason = "documents missing: " + ", ".join(missing[enrollment.pk])
             report.skipped.append((enrollment.pk, f"left as a draft: {reason}"))
         sheet = ComputingSheet(
             enrollment=enrollment,
@@ -132,6 +142,7 @@ def sheets_compute_bulk(
         lines_by_sheet.append(lines)
         plans.append((enrollment, rate, will_validate))
     ComputingSheet.objects.bulk_create(sheets, batch_size=BATCH)
+    ComputingSheet.history.bulk_history_create(sheets, batch_size=BATCH, default_user=by)
     ComputingSheetLine.objects.bulk_create(
         [
             row
@@ -146,6 +157,9 @@ def sheets_compute_bulk(
     )
     for sheet in validated:
         sheet.status, sheet.validated_by, sheet.validated_at = "validated", by, now
+    ComputingSheet.history.bulk_history_create(
+        validated, batch_size=BATCH, update=True, default_user=by
+    )
     # What validating one sheet tells (the students' "sheet validated" emails), batched.
     if validated:
         sheet_validated.send(sender=ComputingSheet, sheets=validated)
@@ -178,4 +192,5 @@ def sheets_compute_bulk(
                 )
             )
     ScheduledPayment.objects.bulk_create(payments, batch_size=BATCH)
+    ScheduledPayment.history.bulk_history_create(payments, batch_size=BATCH, default_user=by)
     return report

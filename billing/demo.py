@@ -1,40 +1,87 @@
-"""Demo billing data: a rate schedule per demo year with fares and school fees, validated
-sheets for the approved enrollments of sessions that have started, and the program's bank
-accounts with a month of statement to reconcile."""
+"""Demo billing data: the program in motion. A rate schedule per demo year with fares and
+school fees; the sheets of the enrollments under way, done or approved for a session to
+come, validated before their session where the documents are in (drafts where some are
+missing); a few validated sheets in revision; their payments over
+the months of each session — paid, sent a week ahead, scheduled after; and the program's
+two bank accounts, with a month of the Operations account imported and about half of it
+reconciled automatically, one transfer returned by the bank.
+
+Sheets go through the bulk path and the sheet services; payment steps are the same rows
+``payment_mark`` writes (status and a history row), in a few statements for thousands of
+payments; reconciliation goes through the statement import and ``billing.matching``.
+Demo data is the program's past: nobody is emailed about it."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from django.db import transaction
-from django.db.models import Min
+from django.db import connection, transaction
+from django.db.models import Min, Model, QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
+from billing import services
 from billing.bulk import sheets_compute_bulk
 from billing.models import (
     BankAccount,
     CommunityFare,
+    ComputingSheet,
     ComputingSheetLine,
+    Match,
     RateSchedule,
     ScheduledPayment,
     SchoolFee,
 )
+from billing.signals import payment_sent, sheet_validated
 from enrollment.models import Enrollment
 from scholarships.models import Community, ScholarYear, School
 
+Payment = ScheduledPayment.Status
 FARES = {  # return fares to Montréal, roughly by distance
     "kuujjuaraapik": "1650", "umiujaq": "1900", "inukjuak": "2100", "puvirnituq": "2250",
     "akulivik": "2450", "ivujivik": "2600", "salluit": "2600", "kangiqsujuaq": "2500",
     "quaqtaq": "2450", "kangirsuk": "2350", "aupaluk": "2300", "tasiujaq": "2250",
     "kuujjuaq": "1950", "kangiqsualujjuaq": "2200",
 }  # fmt: skip
+# Sheets are validated this long before their session starts.
+VALIDATED_AHEAD = dt.timedelta(days=14)
+# A payment file goes to the bank a week before the payment day; the bank confirms a
+# transfer a few days after it.
+SENT_AHEAD = dt.timedelta(days=7)
+CONFIRMED_AFTER = dt.timedelta(days=3)
+# The month of the Operations account that is imported: these days before today.
+STATEMENT_FROM, STATEMENT_TO = dt.timedelta(days=35), dt.timedelta(days=5)
+STATEMENT_LINES = 400  # at most, so the file is imported at once (under 512 KB)
+REVISIONS = 8  # validated sheets of the session under way put in revision
+REVISION_LINE = ("Laptop required by the program", Decimal("600.00"))
+REVISION_REASON = "The program requires a laptop; the receipt is in the file."
 
 
-@transaction.atomic
-def billing_demo_seed(*, today: dt.date | None = None) -> int:
-    today = today or timezone.localdate()
+@contextmanager
+def _nobody_told(*signals: Signal) -> Iterator[None]:
+    """The demo's steps are the program's past: the emails they sent (sheet validated,
+    payment sent) went out long ago, so none is queued now — the seed would otherwise
+    email every demo student, one by one."""
+    saved = []
+    for signal in signals:
+        with signal.lock:
+            saved.append((signal, signal.receivers))
+            signal.receivers = []
+            signal.sender_receivers_cache.clear()
+    try:
+        yield
+    finally:
+        for signal, receivers in saved:
+            with signal.lock:
+                signal.receivers = receivers
+                signal.sender_receivers_cache.clear()
+
+
+def _rates_seed() -> None:
     communities = {c.code: c for c in Community.objects.all()}
     for year in ScholarYear.objects.all():
         rates, created = RateSchedule.objects.get_or_create(
@@ -61,14 +108,135 @@ def billing_demo_seed(*, today: dt.date | None = None) -> int:
                            fee=Decimal("2900.00") if load == "full_time" else Decimal("1450.00"))
                  for school in School.objects.all() for load in ("full_time", "part_time")]
             )  # fmt: skip
+
+
+def _sheets_seed(today: dt.date) -> tuple[int, list[int]]:
+    """Sheets for the enrollments of sessions that have started (approved, active or
+    completed) and for the approved ones of sessions to come; validated where the
+    documents are in, drafts where some are missing. A completed
+    enrollment's sheet was validated while it was under way: it is computed as active,
+    then completed again. (validated, ids of the enrollments whose sheets were made)"""
+    S = Enrollment.Status
     started = Enrollment.objects.filter(
-        session__start_date__lte=today, status__in=["approved", "active", "completed"]
-    )
-    # Sheets are validated a couple of weeks before their session starts, so the demo has
-    # the months already paid (and a statement of them to reconcile), not only what is due.
+        session__start_date__lte=today, status__in=[S.APPROVED, S.ACTIVE, S.COMPLETED],
+        sheets__isnull=True,
+    )  # fmt: skip
+    ids = list(started.values_list("pk", flat=True))
+    completed = list(started.filter(status=S.COMPLETED).values_list("pk", flat=True))
     first_start = started.aggregate(first=Min("session__start_date"))["first"]
-    validated_on = min(today, first_start - dt.timedelta(days=14)) if first_start else today
-    return sheets_compute_bulk(enrollments=started, validate=True, today=validated_on).validated
+    validated_on = min(today, first_start - VALIDATED_AHEAD) if first_start else today
+    Enrollment.objects.filter(pk__in=completed).update(status=S.ACTIVE)
+    report = sheets_compute_bulk(
+        enrollments=Enrollment.objects.filter(pk__in=ids), validate=True, today=validated_on
+    )
+    Enrollment.objects.filter(pk__in=completed).update(status=S.COMPLETED)
+    # Sessions to come: validated as soon as the documents are in (payments scheduled
+    # on their days), drafts until then.
+    upcoming = Enrollment.objects.filter(
+        session__start_date__gt=today, status=S.APPROVED, sheets__isnull=True
+    )
+    ahead = sheets_compute_bulk(enrollments=upcoming, validate=True, today=today)
+    return report.validated + ahead.validated, ids
+
+
+def _revisions_seed(today: dt.date) -> int:
+    """A few validated sheets of the session under way in revision: a new draft with an
+    adjustment staff added (a laptop the program requires), through the sheet services."""
+    chosen = (
+        ComputingSheet.objects.filter(
+            status=ComputingSheet.Status.VALIDATED,
+            enrollment__status=Enrollment.Status.ACTIVE,
+            enrollment__session__start_date__lte=today,
+            enrollment__session__end_date__gte=today,
+            enrollment__sheets__status=ComputingSheet.Status.VALIDATED,
+        )
+        .exclude(enrollment__sheets__status=ComputingSheet.Status.DRAFT)
+        .select_related("enrollment__student__counsellor")
+        .order_by("pk")
+    )
+    made = 0
+    for sheet in chosen[: REVISIONS * 7 : 7]:
+        by = sheet.enrollment.student.counsellor
+        draft = services.compute_sheet(enrollment=sheet.enrollment, by=by)
+        label, amount = REVISION_LINE
+        services.sheet_add_manual_line(
+            sheet=draft, label=label, amount=amount, payee=ComputingSheetLine.Payee.STUDENT,
+            reason=REVISION_REASON, by=by,
+        )  # fmt: skip
+        made += 1
+    return made
+
+
+def _step(payments: QuerySet[ScheduledPayment], status: str, now: dt.datetime) -> list[int]:
+    """``payment_mark(status)`` for many payments at once: the same status and the same
+    history row each (the payment as it then stands), in two statements."""
+    ids = sorted(payments.values_list("pk", flat=True))
+    if ids:
+        ScheduledPayment.objects.filter(pk__in=ids).update(status=status)
+        _history_rows(ScheduledPayment, ids, now)
+    return ids
+
+
+def _history_rows(model: type[Model], ids: list[int], when: dt.datetime) -> None:
+    """A change row in ``model``'s history for each of ``ids``, as saving it records."""
+    history = model.history.model
+    own = {f.column for f in model._meta.concrete_fields}
+    columns = [f.column for f in history._meta.concrete_fields if f.column in own]
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(history._meta.db_table)} "  # noqa: S608
+            f"({quoted}, history_date, history_type, history_change_reason, history_user_id) "
+            f"SELECT {quoted}, %s, '~', %s, NULL "
+            f"FROM {connection.ops.quote_name(model._meta.db_table)} WHERE id = ANY(%s)",
+            [when, "demo data", ids],
+        )
+
+
+def returned_payment(today: dt.date) -> ScheduledPayment | None:
+    """The transfer the bank returns in the demo (the student's account was closed): the
+    first allowance of the statement's month, left "sent" — it never arrived."""
+    return (
+        ScheduledPayment.objects.filter(
+            payee=ComputingSheetLine.Payee.STUDENT,
+            amount__gt=0,
+            status__in=[Payment.SENT, Payment.PAID],
+            due_date__range=(today - STATEMENT_FROM, today - STATEMENT_TO),
+        )
+        .order_by("due_date", "reference")
+        .first()
+    )
+
+
+def _payments_seed(enrollment_ids: list[int], today: dt.date) -> None:
+    """The payments of the sheets just validated move on as the days went: sent a week
+    before they are due, paid (the bank confirmed) a few days after — all but the one the
+    bank returns, still "sent"."""
+    now = timezone.now()
+    scheduled = ScheduledPayment.objects.filter(
+        enrollment_id__in=enrollment_ids, status=Payment.SCHEDULED
+    )
+    sent = _step(scheduled.filter(due_date__lte=today + SENT_AHEAD), Payment.SENT, now)
+    # Returned on the statement bank_demo_seed imports next (once: not on a later seed).
+    returned = None if BankAccount.objects.exists() else returned_payment(today)
+    confirmed = ScheduledPayment.objects.filter(
+        pk__in=sent, due_date__lte=today - CONFIRMED_AFTER
+    ).exclude(pk=returned.pk if returned else None)
+    _step(confirmed, Payment.PAID, now)
+
+
+@transaction.atomic
+def billing_demo_seed(*, today: dt.date | None = None) -> int:
+    """Rates, sheets, revisions and payments (see the module); idempotent: enrollments
+    that have sheets are left as they are. Returns how many sheets were validated."""
+    today = today or timezone.localdate()
+    _rates_seed()
+    with _nobody_told(sheet_validated, payment_sent):
+        validated, enrollment_ids = _sheets_seed(today)
+        if validated:
+            _revisions_seed(today)
+    _payments_seed(enrollment_ids, today)
+    return validated
 
 
 # --- bank accounts and a month of statement ----------------------------------------------
@@ -78,6 +246,8 @@ DEMO_ACCOUNTS = [
     ("Tuition", "RBC Royal Bank", "7310", "CAD", "rbc"),
 ]
 CAMT_NS = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
+RETURN_TEXT = "RETOUR DE VIREMENT COMPTE FERME"  # what the bank prints on a returned transfer
+RETURNED_AFTER = dt.timedelta(days=3)
 
 
 def _entry(number: int, amount: Decimal, debit: bool, day: dt.date, text: str, party: str) -> str:
@@ -96,38 +266,46 @@ def _entry(number: int, amount: Decimal, debit: bool, day: dt.date, text: str, p
 
 def demo_statement(*, today: dt.date, opening: Decimal = Decimal("250000.00")) -> bytes:
     """A month of the Operations account as Desjardins would send it in CAMT.053: the
-    allowances paid (most with their reference, some with only the student's name, one
-    a little short), bank fees and the program's funding — balanced to the cent."""
-    start = today - dt.timedelta(days=35)
+    allowances paid out, about half with their reference (reconciled at import), the
+    others with only the student's name or a little short (for a person); the transfer
+    the bank returned, and its return; bank fees and the program's funding — balanced to
+    the cent."""
+    start = today - STATEMENT_FROM
+    returned = returned_payment(today)
     payments = list(
         ScheduledPayment.objects.filter(
             payee=ComputingSheetLine.Payee.STUDENT,
             amount__gt=0,
-            status=ScheduledPayment.Status.SCHEDULED,
-            due_date__range=(start, today - dt.timedelta(days=5)),
+            status__in=[Payment.SCHEDULED, Payment.SENT, Payment.PAID],
+            due_date__range=(start, today - STATEMENT_TO),
         )
         .select_related("enrollment__student")
-        .order_by("due_date", "reference")[:80]
+        .order_by("due_date", "reference")[:STATEMENT_LINES]
     )
     entries, total = [], Decimal(0)
     for number, payment in enumerate(payments, start=1):
         student = payment.enrollment.student
         name = f"{student.first_name} {student.last_name}"
         amount, text = payment.amount, f"AVATAQ {payment.reference}"
-        if number % 4 == 0:
+        if payment != returned and number % 5 in (0, 3):
             text = f"VIREMENT {name.upper()}"  # the bank kept only the name
-        elif number % 10 == 3:
+        elif payment != returned and number % 10 == 1:
             amount -= Decimal("0.50")  # a bank charge taken off the transfer
         day = payment.due_date + dt.timedelta(days=1)
         entries.append(_entry(number, amount, True, day, text, name))
         total -= amount
+        if payment == returned:
+            back = min(day + RETURNED_AFTER, today)
+            text = f"{RETURN_TEXT} {payment.reference}"
+            entries.append(_entry(len(payments) + 10, amount, False, back, text, name))
+            total += amount
     for extra, (amount, debit, text, party) in enumerate(
         [
             (Decimal("18.50"), True, "FRAIS DE SERVICE MENSUELS", "Desjardins"),
             (Decimal("350000.00"), False, "FINANCEMENT PROGRAMME POSTSECONDAIRE", "KRG"),
             (Decimal("4.25"), True, "FRAIS VIREMENTS INTERAC", "Desjardins"),
         ],
-        start=len(entries) + 1,
+        start=len(payments) + 1,
     ):
         entries.append(_entry(extra, amount, debit, start + dt.timedelta(days=extra % 28), text,
                               party))  # fmt: skip
@@ -154,6 +332,19 @@ def demo_statement(*, today: dt.date, opening: Decimal = Decimal("250000.00")) -
     ).encode()
 
 
+def _returned_handled(payment: ScheduledPayment) -> None:
+    """What Finance does with a returned transfer: the match the import made by its
+    reference is undone (the payment is back to "sent": the money never reached the
+    student), and the suggestion to match it again is rejected."""
+    from billing.matching import match_undo, suggestion_reject
+
+    match = Match.objects.filter(payment=payment, undone_at__isnull=True).first()
+    if match is None:
+        return
+    match_undo(match=match, by=None)
+    suggestion_reject(statement=match.line.statement, line_id=match.line_id, by=None)
+
+
 def bank_demo_seed(*, today: dt.date | None = None) -> int:
     """The program's two bank accounts and a month of Operations' statement, imported as
     Finance would (once: nothing is added when the accounts exist). Lines imported."""
@@ -167,6 +358,7 @@ def bank_demo_seed(*, today: dt.date | None = None) -> int:
             name=name, institution=institution, account_number=digits, currency=currency,
             csv_preset=preset,
         )  # fmt: skip
+    returned = returned_payment(today)
     job = statement_file_receive(
         data=demo_statement(today=today),
         filename=f"desjardins-operations-{today:%Y-%m}.xml",
@@ -174,4 +366,6 @@ def bank_demo_seed(*, today: dt.date | None = None) -> int:
         account=None,
         by=None,
     )
+    if returned is not None and job.status == job.Status.DONE:
+        _returned_handled(returned)
     return job.lines_new

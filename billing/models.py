@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from avataq.money import format_money
 from billing.rules import KINDS, MONEY_PARAMS
 from documents.models import S3DocumentMixin
-from enrollment.models import Enrollment
+from enrollment.models import AuditHistory, Enrollment
 from scholarships.models import Community, ScholarYear, School, Session, Student
 
 
@@ -107,7 +107,12 @@ class ComputingSheet(models.Model):
     )
     revision = models.PositiveSmallIntegerField(_("revision"), default=1)
     previous = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_revision"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="next_revision",
+        verbose_name=_("previous revision"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
@@ -120,9 +125,17 @@ class ComputingSheet(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     computed_at = models.DateTimeField(_("computed"), null=True, blank=True)
     validated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("validated by"),
     )
     validated_at = models.DateTimeField(_("validated"), null=True, blank=True)
+
+    # Each computation, validation, cancellation, with who did it (the admin's History).
+    history = AuditHistory()
 
     class Meta:
         verbose_name = _("computing sheet")
@@ -209,12 +222,24 @@ class ScheduledPayment(models.Model):
         RECONCILED = "reconciled", _("Reconciled")
         CANCELLED = "cancelled", _("Cancelled")
 
-    sheet = models.ForeignKey(ComputingSheet, on_delete=models.PROTECT, related_name="payments")
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="payments")
+    sheet = models.ForeignKey(
+        ComputingSheet,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name=_("computing sheet"),
+    )
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="payments", verbose_name=_("enrollment")
+    )
     reference = models.CharField(_("reference"), max_length=40, unique=True)
     payee = models.CharField(_("payee"), max_length=10, choices=ComputingSheetLine.Payee.choices)
     school = models.ForeignKey(
-        School, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        School,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("school"),
     )
     code = models.CharField(_("line code"), max_length=20)
     period = models.DateField(_("for"), help_text=_("The month or date this payment is for."))
@@ -225,6 +250,9 @@ class ScheduledPayment(models.Model):
     )
     reconciled_amount = money_field(_("reconciled"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    # Each step (sent, paid, cancelled…), with who took it (the admin's History).
+    history = AuditHistory()
 
     class Meta:
         verbose_name = _("scheduled payment")

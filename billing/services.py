@@ -12,7 +12,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from avataq.errors import AvataqError
 from avataq.money import ZERO, money
 from billing import rules, schedule
 from billing.models import (
@@ -37,19 +40,43 @@ PAYABLE_ENROLLMENTS = (
     Enrollment.Status.ACTIVE,
     Enrollment.Status.COMPLETED,
 )
+# Sheets are computed (first, again, or as a new revision) only while the enrollment is
+# under way; a completed one keeps its validated sheet and is still paid.
+COMPUTABLE_ENROLLMENTS = (Enrollment.Status.APPROVED, Enrollment.Status.ACTIVE)
 LIVE_PAYMENTS = (Payment.SCHEDULED, Payment.SENT, Payment.PAID, Payment.RECONCILED)
 MONEY_OUT = (Payment.SENT, Payment.PAID, Payment.RECONCILED)
 
 
-class BillingError(Exception):
+class BillingError(AvataqError):
     """A billing step that cannot be taken; the message says why."""
+
+    code = "billing"
+
+
+class NotComputable(BillingError):
+    """The enrollment is neither approved nor active: no sheet is computed for it."""
+
+    code = "enrollment_not_computable"
+
+    def __init__(self, status: str) -> None:
+        self.status = Enrollment.Status(status)
+        super().__init__(
+            gettext(
+                "The enrollment is %(status)s: computing sheets are for approved or active "
+                "enrollments only."
+            )
+            % {"status": self.status.label.lower()}
+        )
 
 
 # --- rates -------------------------------------------------------------------------------------
 def rates_for(scholar_year: ScholarYear) -> RateSchedule:
     rates = RateSchedule.objects.filter(scholar_year=scholar_year).first()
     if rates is None:
-        raise BillingError(f"There is no rate schedule for {scholar_year}; add one first.")
+        raise BillingError(
+            gettext("There is no rate schedule for %(year)s; add one first.")
+            % {"year": scholar_year}
+        )
     return rates
 
 
@@ -169,30 +196,41 @@ def _refresh_totals(sheet: ComputingSheet) -> None:
 def compute_sheet(*, enrollment: Enrollment, by: AbstractBaseUser | None = None) -> ComputingSheet:
     """The enrollment's draft sheet, (re)computed from the rates: a new draft (a new
     revision when one is validated), or the existing draft's automatic lines redone
-    (idempotent; manual lines stay). A fixed number of queries, whatever the lines."""
-    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    (idempotent; manual lines stay). Only for an approved or active enrollment
+    (:class:`NotComputable` otherwise). A fixed number of queries, whatever the lines;
+    one history row, with ``by``."""
+    locked = Enrollment.objects.select_for_update().values_list("status", flat=True)
+    status = locked.get(pk=enrollment.pk)
+    if status not in COMPUTABLE_ENROLLMENTS:
+        raise NotComputable(status)
     enrollment = _enrollment(enrollment.pk)
     rates = rates_for(enrollment.session.scholar_year)
     fee, fare = _rates_bundle(rates, enrollment)
     try:
         lines = rules.compute_lines(rates_of(rates), situation_of(enrollment, fee, fare))
     except ValueError as exc:
-        raise BillingError(f"Cannot compute: {exc}.") from None
+        raise BillingError(gettext("Cannot compute: %(error)s.") % {"error": exc}) from None
+    months = rules.months_in_session(enrollment.session.start_date, enrollment.session.end_date)
     sheets = list(enrollment.sheets.filter(status__in=[Sheet.DRAFT, Sheet.VALIDATED]))
     draft = next((s for s in sheets if s.status == Sheet.DRAFT), None)
     validated = next((s for s in sheets if s.status == Sheet.VALIDATED), None)
     if draft is None:
+        # A new draft has no manual line yet: its totals are its computed lines'.
         last = enrollment.sheets.order_by("-revision").values_list("revision", flat=True).first()
-        draft = ComputingSheet.objects.create(
-            enrollment=enrollment, revision=(last or 0) + 1, previous=validated
-        )
-    else:
-        draft.lines.filter(is_manual=False).delete()
+        total, school_total, student_total = rules.totals(lines)
+        draft = ComputingSheet(
+            enrollment=enrollment, revision=(last or 0) + 1, previous=validated, months=months,
+            total=total, school_total=school_total, student_total=student_total,
+            computed_at=timezone.now(),
+        )  # fmt: skip
+        draft._history_user = by
+        draft.save()
+        ComputingSheetLine.objects.bulk_create(_line_rows(draft, lines))
+        return draft
+    draft.lines.filter(is_manual=False).delete()
     ComputingSheetLine.objects.bulk_create(_line_rows(draft, lines))
-    draft.months = rules.months_in_session(
-        enrollment.session.start_date, enrollment.session.end_date
-    )
-    draft.computed_at = timezone.now()
+    draft.months, draft.computed_at = months, timezone.now()
+    draft._history_user = by
     _refresh_totals(draft)
     return draft
 
@@ -201,8 +239,10 @@ def _require_draft(sheet: ComputingSheet) -> ComputingSheet:
     locked = ComputingSheet.objects.select_for_update().get(pk=sheet.pk)
     if locked.status != Sheet.DRAFT:
         raise BillingError(
-            f"This sheet is {locked.get_status_display().lower()}: only a draft changes. "
-            "Compute a new revision instead."
+            gettext(
+                "This sheet is %(status)s: only a draft changes. Compute a new revision instead."
+            )
+            % {"status": locked.get_status_display().lower()}
         )
     return locked
 
@@ -220,12 +260,14 @@ def sheet_add_manual_line(
     """An adjustment staff add to a draft, positive or negative, always with its reason."""
     sheet = _require_draft(sheet)
     if not reason.strip():
-        raise BillingError("A manual line needs a reason.")
+        raise BillingError(gettext("A manual line needs a reason."))
     if payee not in ComputingSheetLine.Payee.values:
-        raise BillingError(f"Payee must be school or student, not {payee!r}.")
+        raise BillingError(
+            gettext("Payee must be school or student, not %(payee)r.") % {"payee": payee}
+        )
     amount = money(amount)
     if amount == ZERO:
-        raise BillingError("A manual line of 0.00 changes nothing.")
+        raise BillingError(gettext("A manual line of 0.00 changes nothing."))
     line = ComputingSheetLine(
         sheet=sheet,
         code="ADJ",
@@ -242,6 +284,7 @@ def sheet_add_manual_line(
     line.full_clean()
     line.save()
     sheet.computed_at = timezone.now()
+    sheet._history_user = by
     _refresh_totals(sheet)
     return line
 
@@ -265,12 +308,18 @@ def sheet_validate(
     enrollment = _enrollment(sheet.enrollment_id)
     if enrollment.status not in PAYABLE_ENROLLMENTS:
         raise BillingError(
-            f"The enrollment is {enrollment.get_status_display().lower()}: only approved, "
-            "active or completed enrollments are paid."
+            gettext(
+                "The enrollment is %(status)s: only approved, active or completed "
+                "enrollments are paid."
+            )
+            % {"status": enrollment.get_status_display().lower()}
         )
     missing = checklist_outstanding(enrollment)
     if missing:
-        raise BillingError("Documents are missing: " + ", ".join(t.name for t in missing) + ".")
+        raise BillingError(
+            gettext("Documents are missing: %(types)s.")
+            % {"types": ", ".join(t.name for t in missing)}
+        )
     rates = rates_for(enrollment.session.scholar_year)
     lines = list(sheet.lines.all())
     planned = schedule.plan(
@@ -284,7 +333,7 @@ def sheet_validate(
     )
     changes = schedule.differences(planned, already, today=today)
     references = _next_references(enrollment, len(changes))
-    ScheduledPayment.objects.bulk_create(
+    bulk_create_with_history(
         [
             ScheduledPayment(
                 sheet=sheet,
@@ -298,12 +347,18 @@ def sheet_validate(
                 amount=item.amount,
             )
             for item, reference in zip(changes, references, strict=True)
-        ]
+        ],
+        ScheduledPayment,
+        default_user=by,
     )
-    ComputingSheet.objects.filter(enrollment=enrollment, status=Sheet.VALIDATED).update(
-        status=Sheet.SUPERSEDED
+    superseded = ComputingSheet.objects.select_for_update().filter(
+        enrollment=enrollment, status=Sheet.VALIDATED
     )
+    for earlier in superseded.order_by("pk"):
+        earlier.status, earlier._history_user = Sheet.SUPERSEDED, by
+        earlier.save(update_fields=["status"])
     sheet.status, sheet.validated_by, sheet.validated_at = Sheet.VALIDATED, by, timezone.now()
+    sheet._history_user = by
     sheet.save(update_fields=["status", "validated_by", "validated_at"])
     sheet_validated.send(sender=ComputingSheet, sheets=[sheet])
     return sheet
@@ -313,7 +368,7 @@ def sheet_validate(
 def sheet_cancel(*, sheet: ComputingSheet, by: AbstractBaseUser | None) -> ComputingSheet:
     """Cancel a draft (a validated sheet changes by a new revision, not by cancelling)."""
     sheet = _require_draft(sheet)
-    sheet.status = Sheet.CANCELLED
+    sheet.status, sheet._history_user = Sheet.CANCELLED, by
     sheet.save(update_fields=["status"])
     return sheet
 
@@ -357,12 +412,18 @@ def sheet_diff(*, sheet: ComputingSheet) -> list[DiffRow]:
 
 # --- withdrawals ---------------------------------------------------------------------------
 @transaction.atomic
-def enrollment_withdrawal_settle(*, enrollment: Enrollment) -> Recovery | None:
+def enrollment_withdrawal_settle(
+    *, enrollment: Enrollment, by: AbstractBaseUser | None = None
+) -> Recovery | None:
     """Cancel what was not sent yet; what was paid for months after the withdrawal is a
-    recovery the student owes, shown on the validated sheet."""
+    recovery the student owes, shown on the validated sheet. Each payment cancelled is in
+    its history, by ``by`` (who withdrew the enrollment)."""
     withdrawn_on = enrollment.withdrawn_on or timezone.localdate()
     payments = ScheduledPayment.objects.select_for_update().filter(enrollment=enrollment)
-    payments.filter(status=Payment.SCHEDULED).update(status=Payment.CANCELLED)
+    cancelled = list(payments.filter(status=Payment.SCHEDULED).order_by("pk"))
+    for payment in cancelled:
+        payment.status = Payment.CANCELLED
+    bulk_update_with_history(cancelled, ScheduledPayment, ["status"], default_user=by)
     overpaid = (
         payments.filter(
             status__in=MONEY_OUT, code__in=schedule.MONTHLY, period__gt=withdrawn_on
@@ -372,7 +433,7 @@ def enrollment_withdrawal_settle(*, enrollment: Enrollment) -> Recovery | None:
     sheet = enrollment.sheets.filter(status=Sheet.VALIDATED).first()
     if overpaid <= ZERO or sheet is None:
         return None
-    sheet.recovery = sheet.recovery + overpaid
+    sheet.recovery, sheet._history_user = sheet.recovery + overpaid, by
     sheet.save(update_fields=["recovery"])
     return Recovery.objects.create(
         enrollment=enrollment,
@@ -382,11 +443,18 @@ def enrollment_withdrawal_settle(*, enrollment: Enrollment) -> Recovery | None:
     )
 
 
-def on_enrollment_withdrawn(sender: Any, enrollment: Enrollment, **kwargs: Any) -> None:
-    enrollment_withdrawal_settle(enrollment=enrollment)
+def on_enrollment_withdrawn(
+    sender: Any, enrollment: Enrollment, by: AbstractBaseUser | None = None, **kwargs: Any
+) -> None:
+    enrollment_withdrawal_settle(enrollment=enrollment, by=by)
 
 
 # --- payments and invoices -------------------------------------------------------------------
+def _label(choices: type, value: str) -> str:
+    """A status as a sentence says it ("approved"), in the active language."""
+    return str(dict(choices.choices).get(value, value)).lower()
+
+
 PAYMENT_FLOW = {
     Payment.SENT: (Payment.SCHEDULED,),
     Payment.PAID: (Payment.SENT,),
@@ -396,11 +464,16 @@ PAYMENT_FLOW = {
 
 
 @transaction.atomic
-def payment_mark(*, payment: ScheduledPayment, status: str) -> ScheduledPayment:
+def payment_mark(
+    *, payment: ScheduledPayment, status: str, by: AbstractBaseUser | None = None
+) -> ScheduledPayment:
     locked = ScheduledPayment.objects.select_for_update().get(pk=payment.pk)
     if locked.status not in PAYMENT_FLOW.get(status, ()):
-        raise BillingError(f"Cannot mark a payment that is {locked.status} as {status}.")
-    locked.status = status
+        raise BillingError(
+            gettext("Cannot mark a payment that is %(status)s as %(target)s.")
+            % {"status": _label(Payment, locked.status), "target": _label(Payment, status)}
+        )
+    locked.status, locked._history_user = status, by
     locked.save(update_fields=["status"])
     if status == Payment.SENT:
         payment_sent.send(sender=ScheduledPayment, payment=locked)
@@ -417,7 +490,13 @@ INVOICE_FLOW = {
 def invoice_mark(*, invoice: SchoolInvoice, status: str) -> SchoolInvoice:
     locked = SchoolInvoice.objects.select_for_update().get(pk=invoice.pk)
     if INVOICE_FLOW.get(status) != locked.status:
-        raise BillingError(f"Cannot mark an invoice that is {locked.status} as {status}.")
+        raise BillingError(
+            gettext("Cannot mark an invoice that is %(status)s as %(target)s.")
+            % {
+                "status": _label(SchoolInvoice.Status, locked.status),
+                "target": _label(SchoolInvoice.Status, status),
+            }
+        )
     locked.status = status
     locked.save(update_fields=["status"])
     return locked

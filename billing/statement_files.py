@@ -279,7 +279,7 @@ def statement_file_receive(
     with transaction.atomic():
         job = StatementImport.objects.create(
             filename=_clean_name(filename) or "statement",
-            source_format=source_format[:8],
+            source_format=source_format.replace("\x00", "")[:8],
             sha256=hashlib.sha256(data).hexdigest(),
             size=len(data),
             account=account,

@@ -1,25 +1,31 @@
 """Realistic, deterministic demo data: years, sessions, schools, programs, counsellors,
-students and their enrollments. Idempotent: the same call twice adds nothing; a larger
-``students`` adds only the missing ones. Students and enrollments are bulk-inserted with
-``COPY`` (no history rows: demo data has no author), so 50,000 students take seconds."""
+students and their enrollments in every state, each submitted enrollment's checklist, and
+the documents of the first ``FILED_STUDENTS`` students (received, accepted, one refused
+now and then). Idempotent: the same call twice adds nothing; a larger ``students`` adds
+only the missing ones. Rows are bulk-inserted with ``COPY`` (the same rows the services
+make, and a first history row each), so 50,000 students take seconds."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random  # demo data wants repeatable, not secret, randomness
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from avataq.bulk import copy_insert
-from documents.models import DocumentType
-from enrollment.checklist import enrollment_document_add
-from enrollment.models import Enrollment, EnrollmentDocument, RequiredDocument
+from documents import keys
+from documents.models import DocumentIndex, DocumentType
+from documents.storage import document_storage
+from enrollment.models import ChecklistItem, Enrollment, EnrollmentDocument, RequiredDocument
 from scholarships.models import (
     Community,
     Program,
@@ -80,6 +86,7 @@ class SeedReport:
     students_created: int
     enrollments_created: int
     students_total: int
+    documents_filed: int = 0
 
 
 def _year_start(today: dt.date) -> int:
@@ -171,12 +178,18 @@ def _status_for(session: Session, today: dt.date, rng: random.Random) -> str:
     return rng.choices([S.SUBMITTED, S.DRAFT, S.APPROVED], weights=[60, 25, 15])[0]
 
 
-DEMO_DOCUMENTS = 40
+# The documents of this many students are filed (checklists received, accepted, refused;
+# their files in the documents storage); the checklists of students past it stay missing.
+# Files are what seeding costs most (a folder per student and year): the default demo has
+# 400 students, the benchmark's 20,000 would spend most of its time making folders.
+FILED_STUDENTS = 2_000
+REFUSAL_REASON = "The photo is too blurry to read. Please send a clearer one."
+UPLOADED_BEFORE_START = dt.timedelta(days=20)
 
 
-def _demo_pdf(title: str) -> SimpleUploadedFile:
+def _pdf_bytes(title: str) -> bytes:
     text = f"BT /F1 14 Tf 72 720 Td ({title}) Tj ET".encode()
-    body = (
+    return (
         b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
         b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
         b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R"
@@ -187,29 +200,183 @@ def _demo_pdf(title: str) -> SimpleUploadedFile:
         + text
         + b"\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
     )
-    return SimpleUploadedFile(f"{title}.pdf", body, content_type="application/pdf")
 
 
-def _seed_documents(students: list[dict]) -> None:
-    """Requirements, and a proof of enrollment for the first few demo students, stored
-    through the documents services like any upload (so the explorer has something)."""
+def demo_pdf(title: str) -> SimpleUploadedFile:
+    """A one-page PDF saying ``title``: what a demo student sends."""
+    return SimpleUploadedFile(
+        f"{slugify(title)}.pdf", _pdf_bytes(title), content_type="application/pdf"
+    )
+
+
+def _item_status(enrollment_status: str, started: bool, rng: random.Random) -> str:
+    """Where a checklist item stands, as the enrollment's story goes: an enrollment that
+    was paid had its documents; an application waits for some, or had one refused."""
+    S, Item = Enrollment.Status, ChecklistItem.Status
+    if enrollment_status in (S.COMPLETED, S.WITHDRAWN):
+        return Item.ACCEPTED
+    if enrollment_status in (S.ACTIVE, S.APPROVED) and started:
+        return rng.choices([Item.ACCEPTED, Item.RECEIVED], weights=[85, 15])[0]
+    if enrollment_status == S.APPROVED:
+        return rng.choices([Item.ACCEPTED, Item.RECEIVED, Item.MISSING], weights=[50, 35, 15])[0]
+    if enrollment_status == S.REFUSED:
+        return rng.choice([Item.MISSING, Item.RECEIVED])
+    return rng.choices(
+        [Item.MISSING, Item.RECEIVED, Item.REFUSED, Item.ACCEPTED], weights=[45, 30, 10, 15]
+    )[0]
+
+
+def _requirements() -> list[RequiredDocument]:
     proof = DocumentType.objects.get(code="proof-of-enrollment")
     RequiredDocument.objects.get_or_create(document_type=proof, school_kind="", load="")
     RequiredDocument.objects.get_or_create(
         document_type=DocumentType.objects.get(code="transcript"), school_kind="university",
         load="",
     )  # fmt: skip
-    enrollments = (
-        Enrollment.objects.filter(student_id__in=[s["id"] for s in students])
-        .exclude(status__in=[Enrollment.Status.DRAFT, Enrollment.Status.REFUSED])
-        .select_related("student", "session__scholar_year", "school")
-        .order_by("student_id", "pk")
-        .distinct("student_id")
+    return list(
+        RequiredDocument.objects.filter(is_active=True)
+        .select_related("document_type")
+        .order_by("document_type__name", "pk")
     )
+
+
+def _seed_checklists(
+    students: list[dict], enrollments: list[dict], sessions: list[Session], now: dt.datetime
+) -> int:
+    """Every submitted enrollment's checklist (what ``enrollment_submit`` makes), and for
+    the first ``FILED_STUDENTS`` students the documents its items hold — rows, index rows
+    and files, as ``enrollment_document_add`` stores them — and the staff's reviews, with
+    ``COPY``. The files are written last: only a failed commit could leave one without its
+    row (``verify_documents`` reports it). Returns how many documents were filed."""
+    rules = _requirements()
+    kinds = dict(Program.objects.values_list("pk", "school__kind"))
+    by_session = {session.pk: session for session in sessions}
+    students_by_id = {s["id"]: s for s in students}
+    filed = {s["id"] for s in students if int(s["status_no"]) - STATUS_NO_BASE <= FILED_STUDENTS}
+    Item = ChecklistItem.Status
+    items, documents, files = [], [], []
     for enrollment in enrollments:
-        document = EnrollmentDocument(enrollment=enrollment, document_type=proof)
-        title = f"Proof of enrollment {enrollment.student.status_no}"
-        enrollment_document_add(document=document, upload=_demo_pdf(title), by=None)
+        if enrollment["status"] == Enrollment.Status.DRAFT:
+            continue  # a checklist comes with the submission
+        session = by_session[enrollment["session_id"]]
+        student = students_by_id[enrollment["student_id"]]
+        rng = random.Random(f"checklist-{student['status_no']}-{session.pk}")  # noqa: S311
+        start = dt.datetime.combine(session.start_date - UPLOADED_BEFORE_START, dt.time(10))
+        uploaded = min(now, timezone.make_aware(start))
+        for rule in rules:
+            if (rule.school_kind and rule.school_kind != kinds[enrollment["program_id"]]) or (
+                rule.load and rule.load != enrollment["load"]
+            ):
+                continue
+            status = Item.MISSING
+            if enrollment["student_id"] in filed:
+                started = session.start_date <= now.date()
+                status = _item_status(enrollment["status"], started, rng)
+            reviewed = status in (Item.ACCEPTED, Item.REFUSED)
+            item = {
+                "enrollment_id": enrollment["id"],
+                "document_type_id": rule.document_type_id,
+                "status": status,
+                "reason": REFUSAL_REASON if status == Item.REFUSED else "",
+                "reviewed_by_id": student["counsellor_id"] if reviewed else None,
+                "reviewed_at": now if reviewed else None,
+                "updated_at": now,
+            }
+            items.append(item)
+            if status == Item.MISSING:
+                continue
+            code = rule.document_type.code
+            key = keys.document_key(
+                status_no=student["status_no"], scholar_year=session.scholar_year.code,
+                document_type=code, qualifier=session.term, filename=f"{code}.pdf",
+            ).key  # fmt: skip
+            body = _pdf_bytes(f"{rule.document_type.name} {session} {student['status_no']}")
+            item["file"] = key
+            files.append((key, body))
+            documents.append(
+                {
+                    "enrollment_id": enrollment["id"],
+                    "document_type_id": rule.document_type_id,
+                    "file": key,
+                    "original_filename": f"{code}.pdf",
+                    "content_type": "application/pdf",
+                    "size": len(body),
+                    "sha256": hashlib.sha256(body).hexdigest(),
+                    "uploaded_by_id": None,
+                    "uploaded_at": uploaded,
+                    # for its index row (COPY reads only the model's fields)
+                    "category": code,
+                    "scholar_year": session.scholar_year.code,
+                }
+            )
+    copy_insert(EnrollmentDocument, documents)
+    document_ids = {
+        key: pk
+        for chunk in _chunks([d["file"] for d in documents])
+        for key, pk in EnrollmentDocument.objects.filter(file__in=chunk).values_list("file", "pk")
+    }
+    enrollments_by_id = {e["id"]: e for e in enrollments}
+    copy_insert(
+        DocumentIndex,
+        (
+            _index_row(d, document_ids[d["file"]], enrollments_by_id, students_by_id, now)
+            for d in documents
+        ),
+    )
+    for item in items:
+        key = item.pop("file", None)
+        item["document_id"] = document_ids[key] if key else None
+    copy_insert(ChecklistItem, items)
+    item_ids = {
+        (enrollment_id, type_id): pk
+        for chunk in _chunks(sorted({i["enrollment_id"] for i in items}))
+        for enrollment_id, type_id, pk in ChecklistItem.objects.filter(
+            enrollment_id__in=chunk
+        ).values_list("enrollment_id", "document_type_id", "pk")
+    }
+    copy_insert(
+        ChecklistItem.history.model,
+        (
+            _created({**i, "id": item_ids[(i["enrollment_id"], i["document_type_id"])]}, now)
+            for i in items
+        ),
+    )
+    storage = document_storage()
+    written: list[str] = []
+    try:
+        for key, body in files:
+            storage.save_exact(key, ContentFile(body))
+            written.append(key)
+    except BaseException:
+        for key in written:  # nothing of a failed seed stays in the storage
+            storage.delete_quietly(key)
+        raise
+    return len(files)
+
+
+def _index_row(
+    document: dict, pk: int, enrollments: dict, students: dict, now: dt.datetime
+) -> dict:
+    """The ``DocumentIndex`` row ``document_index_upsert`` makes for a stored document."""
+    enrollment = enrollments[document["enrollment_id"]]
+    student = students[enrollment["student_id"]]
+    return {
+        "subject": DocumentIndex.Subject.STUDENT,
+        "student_id": student["id"],
+        "student_reference": student["status_no"],
+        "scholar_year": document["scholar_year"],
+        "category": document["category"],
+        "school_id": enrollment["school_id"],
+        "s3_key": document["file"],
+        "filename": document["original_filename"],
+        "content_type": document["content_type"],
+        "size": document["size"],
+        "sha256": document["sha256"],
+        "source_model": EnrollmentDocument._meta.label_lower,
+        "source_id": pk,
+        "created_at": now,
+        "indexed_at": now,
+    }
 
 
 def _chunks(values: list, size: int = 10_000) -> list[list]:
@@ -322,9 +489,10 @@ def demo_seed(*, students: int) -> SeedReport:
             for s in new_students
         ),
     )
-    _seed_documents(new_students[:DEMO_DOCUMENTS])
+    documents = _seed_checklists(new_students, enrollments, sessions, now)
     return SeedReport(
         students_created=len(new_students),
         enrollments_created=len(enrollments),
         students_total=len(existing) + len(new_students),
+        documents_filed=documents,
     )

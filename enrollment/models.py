@@ -11,6 +11,15 @@ from scholarships.models import Program, School, Session, Student
 STATUSES = ["draft", "submitted", "approved", "active", "completed", "withdrawn", "refused"]
 
 
+class AuditHistory(HistoricalRecords):
+    """django-simple-history's record of every change (who, when, each field), whose rows
+    need no permissions of their own: the admin shows a record's history to whoever may
+    see the record, so the permission table (``avataq.roles``) has nothing to declare."""
+
+    def get_meta_options(self, model: type[models.Model]) -> dict:
+        return {**super().get_meta_options(model), "default_permissions": ()}
+
+
 class Enrollment(models.Model):
     """A student's inscription at a school and program for one session."""
 
@@ -231,10 +240,18 @@ class ChecklistItem(models.Model):
         verbose_name=_("document"),
     )
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
     )
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # Each upload and review, with who did it: the admin's History of the item.
+    history = AuditHistory()
 
     class Meta:
         verbose_name = _("checklist item")

@@ -17,7 +17,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from avataq.errors import AvataqError
 from enrollment.checklist import checklist_sync
 from enrollment.models import Enrollment
 from enrollment.signals import (
@@ -31,12 +34,14 @@ from scholarships.models import Program, School, Session, Student
 Status = Enrollment.Status
 
 
-class EnrollmentError(Exception):
+class EnrollmentError(AvataqError):
     """A request about an enrollment that cannot be carried out; the message says why."""
+
+    code = "enrollment"
 
 
 class TransitionError(EnrollmentError):
-    pass
+    code = "transition"
 
 
 # action → (statuses it may start from, status it leads to)
@@ -52,6 +57,22 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     ),
 }
 EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.SUBMITTED})
+# The steps that need a reason from whoever takes them (a page asks for it first).
+STEPS_WITH_A_REASON = frozenset({"refuse", "withdraw"})
+# What each step is called on a button, in the order of the workflow.
+STEP_LABELS = {
+    "submit": _("Submit"),
+    "approve": _("Approve"),
+    "activate": _("Mark active"),
+    "complete": _("Complete"),
+    "refuse": _("Refuse…"),
+    "withdraw": _("Withdraw…"),
+}
+
+
+def steps_from(status: str) -> list[str]:
+    """The workflow steps an enrollment in ``status`` may take, in workflow order."""
+    return [step for step in STEP_LABELS if status in TRANSITIONS[step][0]]
 
 
 def _messages(error: ValidationError) -> str:
@@ -67,7 +88,7 @@ def _save(enrollment: Enrollment, by: AbstractBaseUser | None, **kwargs: object)
         # A concurrent writer got past full_clean() first; the database had the last word.
         if "enrollment_one_live_per_student_session" in str(exc):
             raise EnrollmentError(
-                "This student already has a live enrollment for this session."
+                gettext("This student already has a live enrollment for this session.")
             ) from None
         raise
 
@@ -87,7 +108,10 @@ def enrollment_create(
 ) -> Enrollment:
     """A new draft enrollment."""
     if session.scholar_year.is_closed:
-        raise EnrollmentError(f"Scholar year {session.scholar_year} is closed to new enrollments.")
+        raise EnrollmentError(
+            gettext("Scholar year %(year)s is closed to new enrollments.")
+            % {"year": session.scholar_year}
+        )
     enrollment = Enrollment(
         student=student,
         session=session,
@@ -116,8 +140,14 @@ def enrollment_update(
     changed = {name for name, value in changes.items() if getattr(locked, name) != value}
     if locked.status not in EDITABLE_STATUSES and changed - {"notes"}:
         raise EnrollmentError(
-            f"An enrollment that is {locked.get_status_display().lower()} can no longer be "
-            f"changed (only its notes): {', '.join(sorted(changed - {'notes'}))}."
+            gettext(
+                "An enrollment that is %(status)s can no longer be changed (only its notes): "
+                "%(fields)s."
+            )
+            % {
+                "status": locked.get_status_display().lower(),
+                "fields": ", ".join(sorted(changed - {"notes"})),
+            }
         )
     for name, value in changes.items():
         setattr(locked, name, value)
@@ -129,6 +159,17 @@ def enrollment_update(
     return locked
 
 
+# The steps as verbs in a sentence ("Cannot approve an enrollment that is draft.").
+STEP_VERBS = {
+    "submit": _("submit"),
+    "approve": _("approve"),
+    "activate": _("activate"),
+    "complete": _("complete"),
+    "refuse": _("refuse"),
+    "withdraw": _("withdraw"),
+}
+
+
 def _transition(
     enrollment: Enrollment, action: str, by: AbstractBaseUser | None, **fields: object
 ) -> Enrollment:
@@ -136,7 +177,8 @@ def _transition(
     locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if locked.status not in sources:
         raise TransitionError(
-            f"Cannot {action} an enrollment that is {locked.get_status_display().lower()}."
+            gettext("Cannot %(step)s an enrollment that is %(status)s.")
+            % {"step": STEP_VERBS[action], "status": locked.get_status_display().lower()}
         )
     locked.status = target
     for name, value in fields.items():
@@ -153,7 +195,7 @@ def _transition(
 @transaction.atomic
 def enrollment_submit(*, enrollment: Enrollment, by: AbstractBaseUser | None) -> Enrollment:
     enrollment = _transition(enrollment, "submit", by, submitted_at=timezone.now())
-    checklist_sync(enrollment=enrollment)
+    checklist_sync(enrollment=enrollment, by=by)
     enrollment_submitted.send(sender=Enrollment, enrollment=enrollment)
     return enrollment
 
@@ -168,7 +210,7 @@ def enrollment_approve(*, enrollment: Enrollment, by: AbstractBaseUser) -> Enrol
 @transaction.atomic
 def enrollment_refuse(*, enrollment: Enrollment, by: AbstractBaseUser, reason: str) -> Enrollment:
     if not reason.strip():
-        raise TransitionError("Refusing an enrollment needs a reason.")
+        raise TransitionError(gettext("Refusing an enrollment needs a reason."))
     enrollment = _transition(
         enrollment, "refuse", by, decided_by=by, decided_at=timezone.now(),
         status_reason=reason.strip(),
@@ -196,10 +238,10 @@ def enrollment_withdraw(
     effective: dt.date | None = None,
 ) -> Enrollment:
     if not reason.strip():
-        raise TransitionError("Withdrawing an enrollment needs a reason.")
+        raise TransitionError(gettext("Withdrawing an enrollment needs a reason."))
     enrollment = _transition(
         enrollment, "withdraw", by, withdrawn_on=effective or timezone.localdate(),
         status_reason=reason.strip(),
     )  # fmt: skip
-    enrollment_withdrawn.send(sender=Enrollment, enrollment=enrollment)
+    enrollment_withdrawn.send(sender=Enrollment, enrollment=enrollment, by=by)
     return enrollment

@@ -9,13 +9,15 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Enrollment
 from portal import selectors
 from portal.models import Account
 from portal.services.accounts import normalize_email
-from scholarships.models import Student
+from scholarships.models import Session, Student
 
 
 def login_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
@@ -165,6 +167,16 @@ class ClaimForm(forms.Form):
     )
 
 
+def session_label(session: Session) -> str:
+    """The session and its dates, in the active language: "Winter 2027 (Jan. 6, 2027 to
+    May 5, 2027)"."""
+    return gettext("%(session)s (%(start)s to %(end)s)") % {
+        "session": session,
+        "start": date_format(session.start_date, "DATE_FORMAT"),
+        "end": date_format(session.end_date, "DATE_FORMAT"),
+    }
+
+
 class ApplyStartForm(forms.Form):
     """Step one of an application: the session and the school (step two lists only that
     school's programs, so the page stays short and needs no JavaScript)."""
@@ -175,7 +187,7 @@ class ApplyStartForm(forms.Form):
     def __init__(self, *args: Any, student: Student, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["session"].queryset = selectors.open_sessions(student)
-        self.fields["session"].label_from_instance = lambda s: f"{s.code} — {s}"
+        self.fields["session"].label_from_instance = session_label
         self.fields["school"].queryset = selectors.active_schools()
         self.fields["school"].label_from_instance = lambda s: f"{s.name} ({s.city})"
 

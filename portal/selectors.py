@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from billing.models import ComputingSheet, ComputingSheetLine, ScheduledPayment
@@ -24,6 +24,8 @@ LIVE = (
     Enrollment.Status.ACTIVE,
 )
 UPCOMING_PAYMENTS = (ScheduledPayment.Status.SCHEDULED, ScheduledPayment.Status.SENT)
+# A payment sent this recently is still on its way to the student's account.
+ON_ITS_WAY = dt.timedelta(days=7)
 
 
 def account_of(user: object) -> Account | None:
@@ -39,10 +41,31 @@ def student_enrollments(student: Student) -> QuerySet[Enrollment]:
     )
 
 
-def current_enrollment(student: Student) -> Enrollment | None:
-    """The live enrollment of the latest session, else the latest one of any status."""
-    enrollments = student_enrollments(student)
-    return enrollments.filter(status__in=LIVE).first() or enrollments.first()
+def current_enrollments(student: Student, *, today: dt.date | None = None) -> list[Enrollment]:
+    """The enrollment under way and the next one, at most: enrollments of sessions not over
+    yet, earliest session first (the one in progress, then the ones to come), a live one
+    before a refused or withdrawn one of the same session (which still says why). A
+    completed enrollment, or one of a session that has ended, is history: the enrollments
+    page lists it, the dashboard does not call it current."""
+    today = today or timezone.localdate()
+    closed = Case(
+        When(status__in=Enrollment.CLOSED_STATUSES, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return list(
+        student_enrollments(student)
+        .filter(session__end_date__gte=today)
+        .exclude(status=Enrollment.Status.COMPLETED)
+        .annotate(closed=closed)
+        .order_by("session__start_date", "closed", "-pk")[:2]
+    )
+
+
+def current_enrollment(student: Student, *, today: dt.date | None = None) -> Enrollment | None:
+    """In progress, else the next one (see :func:`current_enrollments`)."""
+    found = current_enrollments(student, today=today)
+    return found[0] if found else None
 
 
 def student_checklist(student: Student) -> QuerySet[ChecklistItem]:
@@ -80,14 +103,21 @@ def student_payments(student: Student) -> QuerySet[ScheduledPayment]:
 
 
 def next_payments(student: Student, *, today: dt.date | None = None, limit: int = 3) -> list:
+    """Payments to the student still to come: scheduled from today on, or sent in the
+    last week (on their way). One due long ago and never sent is not "next": staff see it
+    in billing; a closed enrollment's are cancelled or recovered."""
     today = today or timezone.localdate()
     return list(
         ScheduledPayment.objects.filter(
             enrollment__student=student,
             payee=ComputingSheetLine.Payee.STUDENT,
             status__in=UPCOMING_PAYMENTS,
-            due_date__gte=today - dt.timedelta(days=31),
         )
+        .filter(
+            Q(due_date__gte=today)
+            | Q(status=ScheduledPayment.Status.SENT, due_date__gte=today - ON_ITS_WAY)
+        )
+        .exclude(enrollment__status__in=Enrollment.CLOSED_STATUSES)
         .select_related("enrollment__session")
         .order_by("due_date", "reference")[:limit]
     )
@@ -141,14 +171,33 @@ def programs_of(school: School) -> QuerySet[Program]:
 
 @dataclass(frozen=True)
 class Dashboard:
-    current: Enrollment | None
+    current: Enrollment | None  # in progress, else the next one
+    in_progress: bool  # the current enrollment's session has begun
+    upcoming: Enrollment | None  # the one after it, when there is one
     missing: list[ChecklistItem]
     payments: list[ScheduledPayment]
+    # The current enrollment has a checklist and every item of it is received or
+    # accepted: only then is "nothing is missing" true (no checklist yet is not complete).
+    checklist_complete: bool
 
 
-def dashboard(student: Student) -> Dashboard:
+def checklist_complete(enrollment: Enrollment | None) -> bool:
+    if enrollment is None:
+        return False
+    counts = ChecklistItem.objects.filter(enrollment=enrollment).aggregate(
+        items=Count("pk"), open=Count("pk", filter=Q(status__in=OPEN_ITEM))
+    )
+    return counts["items"] > 0 and counts["open"] == 0
+
+
+def dashboard(student: Student, *, today: dt.date | None = None) -> Dashboard:
+    today = today or timezone.localdate()
+    current = current_enrollments(student, today=today)
     return Dashboard(
-        current=current_enrollment(student),
+        current=current[0] if current else None,
+        in_progress=bool(current) and current[0].session.start_date <= today,
+        upcoming=current[1] if len(current) > 1 else None,
         missing=list(missing_documents(student)[:10]),
-        payments=next_payments(student),
+        payments=next_payments(student, today=today),
+        checklist_complete=checklist_complete(current[0] if current else None),
     )

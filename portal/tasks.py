@@ -34,3 +34,11 @@ def document_reminders_send_task() -> int:
     from portal.services.reminders import document_reminders_send
 
     return document_reminders_send()
+
+
+@shared_task(ignore_result=True)
+def unconfirmed_accounts_expire_task() -> int:
+    """Nightly: portal accounts whose email no link can confirm any more are removed."""
+    from portal.services.accounts import unconfirmed_accounts_expire
+
+    return unconfirmed_accounts_expire()

@@ -1,6 +1,19 @@
+import datetime as dt
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
 from django.contrib import admin, messages
+from django.core.paginator import Page
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import formats, timezone
+from django.utils.text import Truncator, capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from documents.admin import DocumentUploadAdmin
@@ -15,6 +28,105 @@ from scholarships.models import (
     StudentDocument,
 )
 from scholarships.permissions import can_assign_student, scope_to_students, sees_all_students
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """*History* that says what changed: for each change, who and when, and every field
+    it touched, old → new, by the field's label, with choice labels, related records by
+    name and dates and amounts as the reader's language writes them.
+
+    simple-history's ``diff_against`` compares only editable fields, and the workflow
+    fields (an enrollment's status, who decided) are not editable on purpose: the fields
+    are compared here, all of them but the automatic time stamps. A fixed number of
+    queries whatever the number of changes: related records are named in one query per
+    model, and the oldest change of a page is compared with the first of the next."""
+
+    object_history_list_template = "admin/history_changes.html"
+
+    def history_view_title(self, request: HttpRequest, obj: models.Model) -> str:
+        return gettext("History: %(object)s") % {"object": obj}
+
+    def get_history_queryset(
+        self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any
+    ) -> QuerySet:
+        # Related records are named by set_history_delta_changes, a query per model; the
+        # default join of every foreign key would name them one row at a time.
+        return history_manager.filter(**{pk_name: object_id}).select_related("history_user")
+
+    def set_history_delta_changes(
+        self, request: HttpRequest, historical_records: Any, foreign_keys_are_objs: bool = True
+    ) -> None:
+        records = list(historical_records)
+        if isinstance(historical_records, Page) and historical_records.has_next():
+            # The page's oldest change is compared with the record before it.
+            paginator = historical_records.paginator
+            records.append(paginator.object_list[historical_records.end_index()])
+        fields = self._compared_fields()
+        pairs = [
+            (newer, older, [f for f in fields if _value(newer, f) != _value(older, f)])
+            for newer, older in itertools.pairwise(records)
+        ]
+        names = _related_names(
+            (f, _value(record, f))
+            for newer, older, changed in pairs
+            for f in changed
+            if f.is_relation
+            for record in (newer, older)
+        )
+        for newer, older, changed in pairs:
+            newer.history_delta_changes = [
+                {
+                    "field": capfirst(f.verbose_name),
+                    "old": _shown(f, _value(older, f), names),
+                    "new": _shown(f, _value(newer, f), names),
+                }
+                for f in changed
+            ]
+
+    def _compared_fields(self) -> list[models.Field]:
+        tracked = {f.name for f in self.model.history.model.tracked_fields}
+        return [
+            f
+            for f in self.model._meta.concrete_fields
+            if f.name in tracked
+            and not f.primary_key
+            and not getattr(f, "auto_now", False)
+            and not getattr(f, "auto_now_add", False)
+        ]
+
+
+def _value(record: models.Model, field: models.Field) -> Any:
+    return getattr(record, field.attname)
+
+
+def _related_names(values: Iterable[tuple[models.Field, Any]]) -> dict[tuple, str]:
+    """(related model, pk) → the record's name, in one query per related model."""
+    wanted: dict[type[models.Model], set] = defaultdict(set)
+    for field, pk in values:
+        if pk is not None:
+            wanted[field.related_model].add(pk)
+    return {
+        (model, pk): str(obj)
+        for model, pks in wanted.items()
+        for pk, obj in model._base_manager.select_related().in_bulk(pks).items()
+    }
+
+
+def _shown(field: models.Field, value: Any, names: dict[tuple, str]) -> str:
+    """A field's value as a person reads it, in the active language."""
+    if value is None or value == "":
+        return "—"
+    if field.is_relation:
+        return names.get((field.related_model, value), gettext("#%(id)s (deleted)") % {"id": value})
+    if field.flatchoices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, dt.datetime):
+        return formats.localize(timezone.localtime(value))
+    if isinstance(value, dt.date | Decimal | int):
+        return formats.localize(value)
+    return Truncator(str(value)).chars(120)
 
 
 @admin.register(Community)
@@ -57,7 +169,7 @@ class StudentScopedAdmin(admin.ModelAdmin):
 
 
 @admin.register(Student)
-class StudentAdmin(StudentScopedAdmin, SimpleHistoryAdmin):
+class StudentAdmin(StudentScopedAdmin, HistoryAdmin):
     list_display = [
         "status_no", "last_name", "first_name", "date_of_birth", "community", "counsellor",
         "is_active",
@@ -77,10 +189,10 @@ class StudentAdmin(StudentScopedAdmin, SimpleHistoryAdmin):
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["status_no", ("first_name", "last_name"), "date_of_birth"]}),
-        ("Contact", {"fields": ["email", "phone", "community"]}),
-        ("Family", {"fields": ["marital_status", "dependants"]}),
-        ("Follow-up", {"fields": ["counsellor", "user", "is_active"]}),
-        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        (_("Contact"), {"fields": ["email", "phone", "community"]}),
+        (_("Family"), {"fields": ["marital_status", "dependants"]}),
+        (_("Follow-up"), {"fields": ["counsellor", "user", "is_active"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     student_path = "pk"
@@ -118,6 +230,17 @@ class ProgramAdmin(admin.ModelAdmin):
     search_fields = ["name", "school__name", "school__code"]
     autocomplete_fields = ["school"]
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Program], search_term: str
+    ) -> tuple[QuerySet[Program], bool]:
+        """A form's program picker offers the programs of the school chosen beside it
+        (``school``, sent by ``program_by_school.js``); the form still checks the pair."""
+        school = request.GET.get("school", "")
+        match = getattr(request, "resolver_match", None)
+        if school.isdigit() and match is not None and match.url_name == "autocomplete":
+            queryset = queryset.filter(school_id=int(school))
+        return super().get_search_results(request, queryset, search_term)
+
 
 class SessionInline(admin.TabularInline):
     model = Session
@@ -134,13 +257,17 @@ class ScholarYearAdmin(admin.ModelAdmin):
     inlines = [SessionInline]
     actions = ["make_current"]
 
-    @admin.action(description="Make the selected year the current one")
+    @admin.action(description=_("Make the selected year the current one"))
     def make_current(self, request: HttpRequest, queryset: QuerySet[ScholarYear]) -> None:
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one scholar year.", messages.ERROR)
+            self.message_user(request, gettext("Select exactly one scholar year."), messages.ERROR)
             return
         year = services.scholar_year_set_current(scholar_year=queryset.get())
-        self.message_user(request, f"{year} is now the current scholar year.", messages.SUCCESS)
+        self.message_user(
+            request,
+            gettext("%(year)s is now the current scholar year.") % {"year": year},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Session)

@@ -310,6 +310,7 @@ def site_probes(world: World, role: str) -> list[Probe]:
     statement_file = StatementImport.objects.get()
     finance_post = only(*FINANCE_ONLY, yes={REDIRECT})  # back to the page, with a message
     staff_pages = only(Role.STAFF, Role.FINANCE, Role.OPS, Role.SUPERUSER, admin=True)
+    enrollment_staff = (Role.STAFF, Role.SUPERUSER)  # all students' enrollments and checklists
     # fmt: off
     table: list[tuple[str, str, dict, Expectation, str, dict]] = [
         # name, method, kwargs, expectation, owner of what is shown, POST data
@@ -327,6 +328,28 @@ def site_probes(world: World, role: str) -> list[Probe]:
         ("admin:billing_schoolinvoice_discrepancies", "GET", {}, staff_pages, "", {}),
         ("admin:billing_bankaccount_preview", "GET", {"pk": statement.account_id},
          only(Role.FINANCE, Role.SUPERUSER, admin=True), "", {}),
+        # Workflow buttons on a record's page: POST; a step that is not legal now is told
+        # on the record's page (a redirect), a step asking for a reason shows its page.
+        ("admin:enrollment_enrollment_step", "POST", {"object_id": b.enrollment.pk,
+         "step": "submit"}, only(*enrollment_staff, yes={REDIRECT}, admin=True), "B", {}),
+        ("admin:enrollment_enrollment_step", "POST", {"object_id": a.enrollment.pk,
+         "step": "submit"}, only(Role.COUNSELLOR, *enrollment_staff, yes={REDIRECT}, admin=True),
+         "A", {}),
+        ("admin:enrollment_enrollment_step", "POST", {"object_id": b.enrollment.pk,
+         "step": "withdraw"}, only(*enrollment_staff, admin=True), "B", {}),
+        ("admin:enrollment_checklistitem_step", "POST", {"object_id": b.item.pk,
+         "step": "accept"}, only(*enrollment_staff, yes={REDIRECT}, admin=True), "B", {}),
+        ("admin:enrollment_checklistitem_step", "POST", {"object_id": a.item.pk,
+         "step": "accept"}, only(Role.COUNSELLOR, *enrollment_staff, yes={REDIRECT}, admin=True),
+         "A", {}),
+        ("admin:billing_computingsheet_step", "POST", {"object_id": b.sheet.pk,
+         "step": "cancel"}, only(*FINANCE_ONLY, yes={REDIRECT}, admin=True), "B", {}),
+        ("admin:billing_computingsheet_step", "POST", {"object_id": b.sheet.pk,
+         "step": "adjust"}, only(*FINANCE_ONLY, admin=True), "B", {}),
+        ("admin:billing_computingsheet_compute", "POST", {"enrollment_id": b.enrollment.pk},
+         only(*FINANCE_ONLY, yes={REDIRECT}, admin=True), "B", {}),
+        ("admin:billing_schoolinvoice_step", "POST", {"object_id": world.invoice.pk,
+         "step": "mark_paid"}, only(*FINANCE_ONLY, yes={REDIRECT}, admin=True), "", {}),
         # Finance screens.
         ("finance:home", "GET", {}, only(*FINANCE_ONLY), "", {}),
         ("finance:reports", "GET", {}, only(*FINANCE_ONLY), "", {}),

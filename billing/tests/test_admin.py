@@ -87,7 +87,7 @@ def test_staff_add_an_adjustment_line_with_its_reason_to_a_draft(admin_client, e
         },
     )
 
-    assert b"Add an adjustment line to computing sheets" in form.content
+    assert b"Add an adjustment line to the selected draft" in form.content
     line = sheet.lines.get(is_manual=True)
     assert (line.amount, line.reason) == (Decimal("600.00"), "Required kit")
 

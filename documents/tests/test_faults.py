@@ -98,7 +98,14 @@ def send(client, item: ChecklistItem):
 
 
 def messages_of(response) -> list[str]:
-    return [str(message) for message in response.wsgi_request._messages]
+    """What the student reads after the upload: inside the item's block on the documents
+    page, else at the top of the page."""
+    from portal.tests.factories import upload_outcome
+
+    told = [str(message) for message in response.wsgi_request._messages]
+    if "portal.upload_outcome" in response.wsgi_request.session:
+        told.append(upload_outcome(response))
+    return told
 
 
 def assert_nothing_kept(item: ChecklistItem, faulty_s3) -> None:

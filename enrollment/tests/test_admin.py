@@ -193,12 +193,15 @@ def test_staff_refuse_a_received_document_with_a_reason(
     item = ChecklistItem.objects.get()
     url = "/admin/enrollment/checklistitem/"
 
-    page = client.post(url, {"action": "refuse", "_selected_action": [item.pk]})
+    seen = {f"seen-{item.pk}": item.document_id}  # the document the list showed
+
+    page = client.post(url, {"action": "refuse", "_selected_action": [item.pk], **seen})
     client.post(
         url,
-        {"action": "refuse", "_selected_action": [item.pk], "apply": "1", "reason": "Blurry"},
-    )
+        {"action": "refuse", "_selected_action": [item.pk], "apply": "1", "reason": "Blurry",
+         **seen},
+    )  # fmt: skip
 
-    assert b"Refuse checklist items" in page.content
+    assert b"Refuse the selected documents" in page.content
     item.refresh_from_db()
     assert (item.status, item.reason, item.reviewed_by) == ("refused", "Blurry", staff)

@@ -55,16 +55,19 @@ def test_seeded_rows_start_their_history_so_later_changes_show_as_diffs():
     assert enrollment.history.get().status == enrollment.status
 
 
-def test_seed_stores_a_few_proofs_of_enrollment_through_the_documents_services(
+def test_seed_files_each_checklist_document_with_its_index_row_and_its_file(
     django_capture_on_commit_callbacks,
 ):
     from documents.models import DocumentIndex
+    from documents.storage import document_storage
     from enrollment.models import EnrollmentDocument
 
     with django_capture_on_commit_callbacks(execute=True):
         demo_seed(students=5)
 
-    documents = EnrollmentDocument.objects.select_related("enrollment__student")
-    assert 1 <= documents.count() <= 5
-    assert DocumentIndex.objects.count() == documents.count()
+    documents = list(EnrollmentDocument.objects.select_related("enrollment__student"))
+    assert documents
+    assert DocumentIndex.objects.count() == len(documents)
     assert all(d.key.startswith(d.enrollment.student.status_no + "/") for d in documents)
+    storage = document_storage()
+    assert all(storage.stat(d.key).size == d.size for d in documents)

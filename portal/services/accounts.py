@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 import unicodedata
 
@@ -17,16 +18,18 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from portal.models import Account, ClaimAttempt, Invitation
+from portal.models import Account, ClaimAttempt, Invitation, OutgoingEmail
 from portal.services.mail import absolute_url, mail_may_be_asked_for, mail_queue
 from scholarships.models import Student
 
+log = logging.getLogger(__name__)
 User = get_user_model()
 CONFIRM_SALT = "portal.account.confirm"
 CLAIM_ATTEMPTS_PER_DAY = 5  # refusals a day, per account and per status number
@@ -438,3 +441,49 @@ def language_set(*, user: AbstractBaseUser, language: str) -> str:
     Student.objects.filter(user=user).update(language=language, updated_at=timezone.now())
     Account.objects.filter(user=user).update(language=language)
     return language
+
+
+def unconfirmed_accounts_expire(*, now: dt.datetime | None = None) -> int:
+    """Remove the portal accounts (and their logins) whose email was never confirmed and
+    that no link can confirm any more: created, and last sent a confirmation link, more
+    than ``PORTAL_CONFIRMATION_TIMEOUT`` ago, with no password-reset link still valid (a
+    completed reset confirms the email too). Never an account linked to a student
+    record, nor a staff login. The address is free again for its owner. Returns how many
+    were removed; one that something else still refers to is kept, and logged."""
+    now = now or timezone.now()
+    confirm_cutoff = now - dt.timedelta(seconds=settings.PORTAL_CONFIRMATION_TIMEOUT)
+    reset_cutoff = now - dt.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+
+    def sent_since(code: str, since: dt.datetime) -> Exists:
+        return Exists(
+            OutgoingEmail.objects.filter(
+                template_code=code, to__iexact=OuterRef("email"), created_at__gte=since
+            )
+        )
+
+    expired = (
+        Account.objects.filter(confirmed_at__isnull=True, created_at__lt=confirm_cutoff)
+        .filter(user__is_staff=False, user__is_superuser=False, user__student__isnull=True)
+        .exclude(sent_since("account_confirmation", confirm_cutoff))
+        .exclude(sent_since("password_reset", reset_cutoff))
+    )
+    removed = 0
+    for account_id in list(expired.values_list("pk", flat=True).order_by("pk")):
+        try:
+            with transaction.atomic():
+                # Locked and checked again: confirmed or linked a moment ago, it stays.
+                account = (
+                    expired.select_for_update(skip_locked=True, of=("self",))
+                    .filter(pk=account_id)
+                    .first()
+                )
+                if account is None:
+                    continue
+                account.user.delete()  # the account and its claim attempts go with it
+        except ProtectedError:
+            log.warning("unconfirmed portal account %s is still referred to: kept", account_id)
+            continue
+        removed += 1
+    if removed:
+        log.info("%s unconfirmed portal accounts expired", removed)
+    return removed

@@ -27,3 +27,11 @@ def portal_student(**student_fields):
     """A student with a confirmed account linked to their record."""
     account = AccountFactory()
     return StudentFactory(user=account.user, **student_fields)
+
+
+def upload_outcome(response) -> str:
+    """What the documents page says inside the item's block after an upload (the upload
+    view keeps it in the session for the page it redirects to)."""
+    from portal.views.my import UPLOAD_OUTCOME
+
+    return response.wsgi_request.session[UPLOAD_OUTCOME]["text"]

@@ -11,13 +11,15 @@ from collections.abc import Callable, Iterator
 
 from django.conf import settings
 
+from avataq.errors import AvataqError
+
 MAGIC = b"AVQENC1\n"
 FRAME = 1024 * 1024
 _MORE, _LAST = b"more", b"last"
 
 
-class DecryptionError(ValueError):
-    pass
+class DecryptionError(AvataqError, ValueError):
+    code = "decryption"
 
 
 def _key() -> bytes | None:

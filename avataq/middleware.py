@@ -1,7 +1,15 @@
-"""Turning a dependency's failure into an answer a person can use: a 503 page in their
-language saying what happened and to try again in a minute — never a bare "Server Error
-(500)" after an outage, and never a page that itself needs the dependency that failed
-(the error pages are rendered without the request's context: no session, no database)."""
+"""The one place where an error that escapes a view becomes an answer a person can use:
+
+- a dependency's failure: a 503 page in their language saying what happened and to try
+  again in a minute — never a bare "Server Error (500)" after an outage, and never a page
+  that itself needs the dependency that failed (the error pages are rendered without the
+  request's context: no session, no database);
+- any other :class:`~avataq.errors.AvataqError` a view did not handle itself: a 400 page
+  with the error's message, in their language (services raise it before anything of the
+  request is kept, or inside the transaction that is rolled back).
+
+Views that can say more (a form's field, a message on the page it came from) catch the
+error themselves; this is the floor, not the only place."""
 
 from __future__ import annotations
 
@@ -13,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
-from avataq.errors import DependencyUnavailable
+from avataq.errors import AvataqError, DependencyUnavailable
 
 log = logging.getLogger("avataq.outage")
 
@@ -51,12 +59,11 @@ def dependency_of(exc: BaseException) -> str:
     return "storage" if module.startswith("botocore") else "broker"
 
 
-def error_page(request: HttpRequest, status: int) -> HttpResponse:
-    """The 500 or 503 page, the admin's look under /admin/, the portal's elsewhere."""
+def error_page(request: HttpRequest, status: int, message: str = "") -> HttpResponse:
+    """The 400, 500 or 503 page, the admin's look under /admin/, the portal's elsewhere."""
     prefix = "admin/" if request.path.startswith("/admin/") else ""
-    body = render_to_string(
-        f"{prefix}{status}.html", {"LANGUAGE_CODE": get_language() or "en", "path": request.path}
-    )
+    context = {"LANGUAGE_CODE": get_language() or "en", "path": request.path, "message": message}
+    body = render_to_string(f"{prefix}{status}.html", context)
     response = HttpResponse(body, status=status)
     response["Cache-Control"] = "no-store"
     if status == 503:
@@ -75,6 +82,12 @@ class DependencyFailureMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, AvataqError) and not isinstance(exception, DEPENDENCY_ERRORS):
+            log.info(
+                "%s %s refused: %s (%s)", request.method, request.path, exception.code,
+                type(exception).__name__,
+            )  # fmt: skip
+            return error_page(request, 400, str(exception))
         if not isinstance(exception, DEPENDENCY_ERRORS):
             return None
         dependency = dependency_of(exception)

@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from avataq import views
 
-admin.site.site_header = "Avataq administration"
+admin.site.site_header = _("Avataq administration")
 admin.site.site_title = "Avataq"
-admin.site.index_title = "Sponsorship program"
+admin.site.index_title = _("Sponsorship program")
 admin.site.site_url = "/"
 
 handler500 = "avataq.views.server_error"

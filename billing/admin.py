@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,10 +12,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext_lazy
+from django.utils.translation import get_language, gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from avataq.admin import ReadOnlyAdmin, ReadOnlyTabularInline, guarded_view
+from avataq.admin import ReadOnlyAdmin, ReadOnlyTabularInline, apply_to_each, guarded_view
+from avataq.money import format_money
 from billing import selectors, services
 from billing.models import (
     CommunityFare,
@@ -36,31 +38,6 @@ from scholarships.admin import HistoryAdmin
 
 Sheet = ComputingSheet.Status
 Invoice = SchoolInvoice.Status
-
-
-def _each(
-    request: HttpRequest,
-    model_admin: admin.ModelAdmin,
-    items,
-    step: Callable,
-    done: Promise,
-) -> None:
-    """Run ``step`` on each item: an error is told per item, the successes in one message
-    (``done``, a plural-aware message of ``count``)."""
-    succeeded = 0
-    for item in items:
-        try:
-            step(item)
-        except services.BillingError as exc:
-            model_admin.message_user(
-                request,
-                gettext("%(object)s: %(error)s") % {"object": item, "error": exc},
-                messages.ERROR,
-            )
-        else:
-            succeeded += 1
-    if succeeded:
-        model_admin.message_user(request, done % {"count": succeeded}, messages.SUCCESS)
 
 
 class AdjustmentForm(forms.Form):
@@ -107,7 +84,7 @@ class RateScheduleAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Copy the selected rates to the next scholar year"))
     def copy_to_next_year(self, request: HttpRequest, queryset: QuerySet[RateSchedule]) -> None:
-        _each(
+        apply_to_each(
             request,
             self,
             queryset.select_related("scholar_year"),
@@ -118,9 +95,37 @@ class RateScheduleAdmin(admin.ModelAdmin):
         )
 
 
+def _money(value: Decimal | None) -> str:
+    """An amount as the reader's language writes dollars ($11,500.00 / 11 500,00 $)."""
+    return "—" if value is None else format_money(value, get_language() or "en")
+
+
+def money_display(field: str, description: str | Promise) -> Callable[[object, object], str]:
+    """An admin column or read-only field showing the money field ``field`` as dollars."""
+
+    @admin.display(description=description, ordering=field)
+    def shown(model_admin: object, obj: object) -> str:
+        return _money(getattr(obj, field))
+
+    return shown
+
+
 class SheetLineInline(ReadOnlyTabularInline):
     model = ComputingSheetLine
-    fields = ["code", "label", "payee", "quantity", "unit_amount", "amount", "rule", "reason"]
+    # Labels and explanations in the reader's language, amounts as they write dollars.
+    fields = ["code", "label_shown", "payee", "quantity", "unit_amount_shown", "amount_shown",
+              "explanation", "reason"]  # fmt: skip
+
+    unit_amount_shown = money_display("unit_amount", _("unit amount"))
+    amount_shown = money_display("amount", _("amount"))
+
+    @admin.display(description=_("label"))
+    def label_shown(self, line: ComputingSheetLine) -> str:
+        return gettext(line.label) if line.label else ""
+
+    @admin.display(description=_("why"))
+    def explanation(self, line: ComputingSheetLine) -> str:
+        return line.explanation()
 
 
 # --- computing sheets --------------------------------------------------------------------
@@ -135,6 +140,8 @@ SHEET_STEPS = {
 }
 # Computing needs an approved or active enrollment; validating, one that is paid.
 COMPUTING_STEPS = {"recompute", "new_revision"}
+# The amounts a sheet's page shows as dollars (``<field>_shown``), not as they are stored.
+SHEET_AMOUNTS = ["total", "school_total", "student_total", "recovery"]
 
 
 @admin.register(ComputingSheet)
@@ -145,10 +152,10 @@ class ComputingSheetAdmin(WorkflowAdmin, HistoryAdmin, ReadOnlyAdmin):
         "session",
         "revision",
         "status",
-        "total",
-        "school_total",
-        "student_total",
-        "recovery",
+        "total_shown",
+        "school_total_shown",
+        "student_total_shown",
+        "recovery_shown",
         "validated_at",
     ]
     list_display_links = ["student"]
@@ -161,17 +168,23 @@ class ComputingSheetAdmin(WorkflowAdmin, HistoryAdmin, ReadOnlyAdmin):
         "revision",
         "status",
         "months",
-        "total",
-        "school_total",
-        "student_total",
-        "recovery",
+        "total_shown",
+        "school_total_shown",
+        "student_total_shown",
+        "recovery_shown",
         "validated_by",
         "validated_at",
         "changes",
         "pdf",
     ]
+    exclude = SHEET_AMOUNTS
     actions = ["recompute", "validate", "cancel", "add_adjustment"]
     step_forms = {"adjust": AdjustmentForm}
+
+    total_shown = money_display("total", _("total"))
+    school_total_shown = money_display("school_total", _("to the school"))
+    student_total_shown = money_display("student_total", _("to the student"))
+    recovery_shown = money_display("recovery", _("recovery (owed by the student)"))
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return request.user.has_perm("billing.change_computingsheet")
@@ -183,7 +196,9 @@ class ComputingSheetAdmin(WorkflowAdmin, HistoryAdmin, ReadOnlyAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list:
         # Every field, draft or validated: a sheet changes only through its steps
         # (compute, adjust, validate, new revision), never by editing the form.
-        fields = [f.name for f in ComputingSheet._meta.fields if f.name != "id"]
+        fields = [
+            f.name for f in ComputingSheet._meta.fields if f.name not in {"id", *SHEET_AMOUNTS}
+        ]
         return [*dict.fromkeys([*self.readonly_fields, *fields])]
 
     @admin.display(description=_("student"), ordering="enrollment__student__last_name")
@@ -204,11 +219,11 @@ class ComputingSheetAdmin(WorkflowAdmin, HistoryAdmin, ReadOnlyAdmin):
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    r.label,
-                    r.payee,
-                    r.old if r.old is not None else "—",
-                    r.new if r.new is not None else "—",
-                    r.change,
+                    gettext(r.label) if r.label else "",
+                    ComputingSheetLine.Payee(r.payee).label,
+                    _money(r.old),
+                    _money(r.new),
+                    _money(r.change),
                 )
                 for r in rows
             ),
@@ -280,7 +295,7 @@ class ComputingSheetAdmin(WorkflowAdmin, HistoryAdmin, ReadOnlyAdmin):
             step
             for step, (_label, sources) in SHEET_STEPS.items()
             if obj.status in sources
-            and (step not in COMPUTING_STEPS or status in services.COMPUTABLE_ENROLLMENTS)
+            and (step not in COMPUTING_STEPS or status in Enrollment.COMPUTABLE_STATUSES)
             and (step != "validate" or status in services.PAYABLE_ENROLLMENTS)
         ]
 
@@ -308,7 +323,7 @@ class ComputingSheetAdmin(WorkflowAdmin, HistoryAdmin, ReadOnlyAdmin):
     # The same steps for the sheets ticked in the list.
     @admin.action(description=_("Recompute the selected drafts"), permissions=["change"])
     def recompute(self, request: HttpRequest, queryset: QuerySet[ComputingSheet]) -> None:
-        _each(
+        apply_to_each(
             request,
             self,
             queryset.filter(status="draft").select_related("enrollment"),
@@ -328,7 +343,7 @@ class ComputingSheetAdmin(WorkflowAdmin, HistoryAdmin, ReadOnlyAdmin):
         sheet = queryset.get()
         form = AdjustmentForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
-            _each(
+            apply_to_each(
                 request,
                 self,
                 [sheet],
@@ -344,7 +359,7 @@ class ComputingSheetAdmin(WorkflowAdmin, HistoryAdmin, ReadOnlyAdmin):
 
     @admin.action(description=_("Validate the selected drafts"), permissions=["change"])
     def validate(self, request: HttpRequest, queryset: QuerySet[ComputingSheet]) -> None:
-        _each(
+        apply_to_each(
             request,
             self,
             queryset.order_by("pk"),
@@ -354,7 +369,7 @@ class ComputingSheetAdmin(WorkflowAdmin, HistoryAdmin, ReadOnlyAdmin):
 
     @admin.action(description=_("Cancel the selected drafts"), permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[ComputingSheet]) -> None:
-        _each(
+        apply_to_each(
             request,
             self,
             queryset.order_by("pk"),
@@ -366,14 +381,15 @@ class ComputingSheetAdmin(WorkflowAdmin, HistoryAdmin, ReadOnlyAdmin):
 def _computed(sheet: ComputingSheet) -> str:
     return gettext("Revision %(revision)s is computed (draft): %(total)s in all.") % {
         "revision": sheet.revision,
-        "total": sheet.total,
+        "total": _money(sheet.total),
     }
 
 
 # --- payments --------------------------------------------------------------------------
 @admin.register(ScheduledPayment)
 class ScheduledPaymentAdmin(HistoryAdmin, ReadOnlyAdmin):
-    list_display = ["student", "reference", "code", "due_date", "amount", "status", "payee",
+    # Whose, which payment, where it stands, then when and how much (fits 1366 px).
+    list_display = ["student", "reference", "status", "due_date", "amount_shown", "payee", "code",
                     "period"]  # fmt: skip
     list_filter = ["status", "payee", "code", "enrollment__session"]
     list_select_related = ["enrollment__student"]
@@ -381,6 +397,8 @@ class ScheduledPaymentAdmin(HistoryAdmin, ReadOnlyAdmin):
     date_hierarchy = "due_date"
     show_full_result_count = False
     actions = ["mark_sent", "mark_paid"]
+
+    amount_shown = money_display("amount", _("amount"))
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return request.user.has_perm("billing.change_scheduledpayment")
@@ -391,7 +409,7 @@ class ScheduledPaymentAdmin(HistoryAdmin, ReadOnlyAdmin):
 
     @admin.action(description=_("Mark the selected payments sent"), permissions=["change"])
     def mark_sent(self, request: HttpRequest, queryset: QuerySet[ScheduledPayment]) -> None:
-        _each(
+        apply_to_each(
             request,
             self,
             queryset,
@@ -403,7 +421,7 @@ class ScheduledPaymentAdmin(HistoryAdmin, ReadOnlyAdmin):
 
     @admin.action(description=_("Mark the selected payments paid"), permissions=["change"])
     def mark_paid(self, request: HttpRequest, queryset: QuerySet[ScheduledPayment]) -> None:
-        _each(
+        apply_to_each(
             request,
             self,
             queryset,
@@ -437,7 +455,7 @@ INVOICE_STEPS = {
 
 @admin.register(SchoolInvoice)
 class SchoolInvoiceAdmin(WorkflowAdmin):
-    list_display = ["invoice_number", "school", "session", "issued_on", "total", "status"]
+    list_display = ["invoice_number", "school", "status", "session", "issued_on", "total"]
     list_filter = ["status", "scholar_year", "school"]
     list_select_related = ["school", "session"]
     search_fields = ["invoice_number", "school__name", "=school__code"]
@@ -491,7 +509,7 @@ class SchoolInvoiceAdmin(WorkflowAdmin):
     # The same steps for the invoices ticked in the list.
     @admin.action(description=_("Approve the selected invoices"), permissions=["change"])
     def approve(self, request: HttpRequest, queryset: QuerySet[SchoolInvoice]) -> None:
-        _each(
+        apply_to_each(
             request,
             self,
             queryset.select_related("school"),
@@ -501,7 +519,7 @@ class SchoolInvoiceAdmin(WorkflowAdmin):
 
     @admin.action(description=_("Mark the selected invoices paid"), permissions=["change"])
     def mark_paid(self, request: HttpRequest, queryset: QuerySet[SchoolInvoice]) -> None:
-        _each(
+        apply_to_each(
             request,
             self,
             queryset.select_related("school"),
@@ -522,34 +540,6 @@ class SchoolInvoiceDocumentAdmin(DocumentUploadAdmin):
 
 
 # --- billing's steps on the enrollments' screens -------------------------------------------
-@admin.action(description=_("Compute computing sheets"), permissions=["compute"])
-def compute_sheets(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    """Compute the sheets of the enrollments ticked; those neither approved nor active are
-    skipped, all named in one message with their status."""
-    computed, skipped = 0, []
-    for enrollment in queryset.select_related("student", "session", "school").order_by("pk"):
-        try:
-            services.compute_sheet(enrollment=enrollment, by=request.user)
-        except services.NotComputable as exc:
-            skipped.append(f"{enrollment} ({exc.status.label.lower()})")
-        except services.BillingError as exc:
-            model_admin.message_user(
-                request,
-                gettext("%(object)s: %(error)s") % {"object": enrollment, "error": exc},
-                messages.ERROR,
-            )
-        else:
-            computed += 1
-    if skipped:
-        model_admin.message_user(
-            request,
-            SKIPPED % {"count": len(skipped), "enrollments": "; ".join(skipped)},
-            messages.WARNING,
-        )
-    if computed:
-        model_admin.message_user(request, COMPUTED % {"count": computed}, messages.SUCCESS)
-
-
 SKIPPED = ngettext_lazy(
     "%(count)d enrollment skipped, computing sheets being for approved or active enrollments "
     "only: %(enrollments)s.",
@@ -560,22 +550,62 @@ SKIPPED = ngettext_lazy(
 COMPUTED = ngettext_lazy("%(count)d sheet computed.", "%(count)d sheets computed.", "count")
 
 
-def _compute_step(
-    model_admin: admin.ModelAdmin, request: HttpRequest, enrollment: models.Model
-) -> list[Step]:
-    """An approved or active enrollment's page offers Finance its sheet's computation."""
-    if enrollment.status not in services.COMPUTABLE_ENROLLMENTS:
-        return []
-    if not request.user.has_perm("billing.add_computingsheet"):
-        return []
-    url = reverse("admin:billing_computingsheet_compute", args=[enrollment.pk])
-    return [Step(_("Compute the computing sheet"), url)]
+class SheetComputationMixin:
+    """What billing adds to the enrollments' screens: the "Compute computing sheets" list
+    action and, on an approved or active enrollment's page, a button to its sheet's
+    computation — Finance's work (``billing.add_computingsheet``), whoever else may change
+    enrollments. Enrollment knows nothing of billing: billing registers the enrollments'
+    admin with this mixin (below), in place of enrollment's own."""
+
+    actions = [*EnrollmentAdmin.actions, "compute_sheets"]
+
+    def has_compute_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("billing.add_computingsheet")
+
+    def extra_steps(self, request: HttpRequest, enrollment: models.Model) -> list[Step]:
+        if enrollment.status not in Enrollment.COMPUTABLE_STATUSES:
+            return []
+        if not self.has_compute_permission(request):
+            return []
+        url = reverse("admin:billing_computingsheet_compute", args=[enrollment.pk])
+        return [Step(_("Compute the computing sheet"), url)]
+
+    @admin.action(description=_("Compute computing sheets"), permissions=["compute"])
+    def compute_sheets(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """Compute the sheets of the enrollments ticked; those neither approved nor active
+        are skipped, all named in one message with their status."""
+        skipped = []
+
+        def compute(enrollment: Enrollment) -> None:
+            try:
+                services.compute_sheet(enrollment=enrollment, by=request.user)
+            except services.NotComputable as exc:
+                skipped.append(f"{enrollment} ({exc.status.label.lower()})")
+                raise apply_to_each.Skipped from exc
+
+        computed = apply_to_each(
+            request, self,
+            queryset.select_related("student", "session", "school").order_by("pk"),
+            compute, None,
+        )  # fmt: skip
+        if skipped:
+            self.message_user(
+                request,
+                SKIPPED % {"count": len(skipped), "enrollments": "; ".join(skipped)},
+                messages.WARNING,
+            )
+        if computed:
+            self.message_user(request, COMPUTED % {"count": computed}, messages.SUCCESS)
 
 
-# Billing adds its steps to the enrollments' screens (enrollment knows nothing of billing).
-EnrollmentAdmin.actions = [*EnrollmentAdmin.actions, compute_sheets]
-EnrollmentAdmin.has_compute_permission = ComputingSheetAdmin.has_compute_permission
-EnrollmentAdmin.extra_steps = _compute_step
+admin.site.unregister(Enrollment)
+
+
+@admin.register(Enrollment)
+class EnrollmentWithSheetsAdmin(SheetComputationMixin, EnrollmentAdmin):
+    """The enrollments' admin as staff and finance use it: enrollment's, with billing's
+    steps (:class:`SheetComputationMixin`)."""
+
 
 # Bank accounts (Finance) live in their own module.
 from billing import admin_accounts  # noqa: E402, F401

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class BillingConfig(AppConfig):
     name = "billing"
-    verbose_name = "Billing"
+    verbose_name = pgettext_lazy("app", "Billing")
 
     def ready(self) -> None:
         from billing.services import on_enrollment_withdrawn

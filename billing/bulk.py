@@ -22,7 +22,7 @@ from billing.models import (
     ScheduledPayment,
     SchoolFee,
 )
-from billing.services import COMPUTABLE_ENROLLMENTS, _line_rows, rates_of, situation_of
+from billing.services import _line_rows, rates_of, situation_of
 from billing.signals import sheet_validated
 from enrollment.models import ChecklistItem, Enrollment, RequiredDocument
 
@@ -90,7 +90,7 @@ def sheets_compute_bulk(
         for f in SchoolFee.objects.filter(rates__in=rates.values())
     }
     for enrollment in chosen:
-        if enrollment.status not in COMPUTABLE_ENROLLMENTS:
+        if enrollment.status not in Enrollment.COMPUTABLE_STATUSES:
             report.skipped.append(
                 (
                     enrollment.pk,
@@ -101,7 +101,7 @@ def sheets_compute_bulk(
                     % {"status": enrollment.get_status_display().lower()},
                 )
             )
-    chosen = [e for e in chosen if e.status in COMPUTABLE_ENROLLMENTS]
+    chosen = [e for e in chosen if e.status in Enrollment.COMPUTABLE_STATUSES]
     missing = _outstanding(chosen) if validate else {}
     sheets, lines_by_sheet, plans = [], [], []
     for enrollment in chosen:

@@ -34,7 +34,9 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import get_language, gettext, gettext_lazy
 
+from avataq import locks
 from avataq.bulk import copy_insert
+from avataq.errors import AvataqError
 from avataq.money import ZERO, format_money, money
 from billing import reconciliation
 from billing.models import (
@@ -49,7 +51,7 @@ from billing.models import (
 from billing.reconciliation import CANDIDATES, SINGLE, Proposal
 
 Payment = ScheduledPayment.Status
-MATCHABLE = (Payment.SCHEDULED, Payment.SENT, Payment.PAID)
+MATCHABLE = ScheduledPayment.MATCHABLE_STATUSES  # shorter where queries read it
 LOOKBACK_DAYS = 31  # payments due this long around a statement's dates are candidates
 # Imports now refuse dates outside a sane window, but a line kept before (year 1) must not
 # overflow the date arithmetic of the statement page: such a line is proposed nothing.
@@ -57,7 +59,7 @@ PROPOSABLE = (
     dt.date.min + dt.timedelta(days=LOOKBACK_DAYS),
     dt.date.max - dt.timedelta(days=LOOKBACK_DAYS),
 )
-INVOICE_MATCHABLE = (SchoolInvoice.Status.APPROVED, SchoolInvoice.Status.PAID)
+INVOICE_MATCHABLE = SchoolInvoice.MATCHABLE_STATUSES
 RULE_INVOICE = "invoice number"
 RULE_INVOICE_PARTIAL = "invoice number, partial"
 RULE_MANUAL = "manual"
@@ -88,9 +90,11 @@ def rule_label(rule: str) -> str:
     return str(RULE_LABELS.get(rule, rule))
 
 
-class ReconciliationConflict(Exception):
+class ReconciliationConflict(AvataqError):
     """The match cannot be made (already matched, amounts do not fit); the message says why,
     in the language of the person asking."""
+
+    code = "reconciliation_conflict"
 
 
 def _money(amount: Decimal) -> str:
@@ -122,7 +126,9 @@ def _each(values: Iterable, kind: str = "bigint") -> RawSQL:
 
 
 def _locked(model: type, ids: Iterable[int], fields: tuple[str, ...]) -> dict[int, tuple]:
-    """``fields`` of the rows ``ids``, locked in primary-key order."""
+    """``fields`` of the rows ``ids``, locked in primary-key order: the bulk path's form
+    of :func:`avataq.locks.lock` (values, not models, for tens of thousands of rows), its
+    callers keeping the same order (lines, then what they pay)."""
     query = model.objects.select_for_update(no_key=True).filter(pk__in=_each(ids)).order_by("pk")
     return {row[0]: row[1:] for row in query.values_list("pk", *fields)}
 
@@ -145,17 +151,18 @@ def _update(model: type, columns: dict[str, tuple[str, list]], ids: list[int]) -
 
 def _apply(plans: list[Plan], *, by: AbstractBaseUser | None) -> list[int]:
     """Settle every plan, or none (:class:`ReconciliationConflict` naming the first that
-    does not fit): lines then payments locked in primary-key order, each checked against
+    does not fit): payments then lines locked (the order of :mod:`avataq.locks`), each in
+    primary-key order, each checked against
     what the plans before it took, then written in a few statements whatever their number.
     A payment fully covered becomes reconciled. The ids of the matches made."""
     if not plans:
         return []
-    lines = _locked(StatementLine, (p.line_id for p in plans), ("amount", "matched_amount"))
     payments = _locked(
         ScheduledPayment,
         (i for p in plans for i, _ in p.parts),
         ("amount", "reconciled_amount", "status", "reference"),
     )
+    lines = _locked(StatementLine, (p.line_id for p in plans), ("amount", "matched_amount"))
     line_left = {pk: abs(amount) - matched for pk, (amount, matched) in lines.items()}
     reconciled = {pk: row[1] for pk, row in payments.items()}
     status = {pk: row[2] for pk, row in payments.items()}
@@ -278,8 +285,9 @@ def _invoice_match(
     rule: str,
     confidence: float | None,
 ) -> Match:
-    line = StatementLine.objects.select_for_update(no_key=True).get(pk=line.pk)
-    invoice = SchoolInvoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
+    [invoice], [line] = locks.lock(
+        SchoolInvoice.objects.filter(pk=invoice.pk), StatementLine.objects.filter(pk=line.pk)
+    )
     amount = money(amount)
     if amount <= ZERO or amount > _remaining(line):
         raise ReconciliationConflict(
@@ -324,7 +332,7 @@ def write_off(
     """Close a small difference left on a line, with the reason (limit: setting)."""
     if not reason.strip():
         raise ReconciliationConflict(gettext("A write-off needs a reason."))
-    line = StatementLine.objects.select_for_update(no_key=True).get(pk=line.pk)
+    line = locks.lock_one(StatementLine.objects.filter(pk=line.pk))
     amount = money(amount)
     limit = Decimal(str(getattr(settings, "RECONCILIATION_WRITE_OFF_LIMIT", "5.00")))
     if amount <= ZERO or amount > limit or amount > _remaining(line):
@@ -348,18 +356,24 @@ def write_off(
 
 @transaction.atomic
 def match_undo(*, match: Match, by: AbstractBaseUser | None) -> Match:
-    match = Match.objects.select_for_update().get(pk=match.pk)
+    # What it matched, then the line, then the match itself: the order of avataq.locks
+    # (which rows they are is known from the match read unlocked: they never change).
+    [invoices, payments, [line], [match]] = locks.lock(
+        SchoolInvoice.objects.filter(pk=match.invoice_id),
+        ScheduledPayment.objects.filter(pk=match.payment_id),
+        StatementLine.objects.filter(pk=match.line_id),
+        Match.objects.filter(pk=match.pk),
+    )
     if match.undone_at is not None:
         raise ReconciliationConflict(gettext("This match was already undone."))
-    line = StatementLine.objects.select_for_update(no_key=True).get(pk=match.line_id)
     if match.invoice_id:
-        invoice = SchoolInvoice.objects.select_for_update(no_key=True).get(pk=match.invoice_id)
+        invoice = invoices[0]
         invoice.reconciled_amount -= match.amount
         if invoice.status == SchoolInvoice.Status.RECONCILED:
             invoice.status = match.previous_status or SchoolInvoice.Status.PAID
         invoice.save(update_fields=["reconciled_amount", "status"])
     if match.payment_id:
-        payment = ScheduledPayment.objects.select_for_update(no_key=True).get(pk=match.payment_id)
+        payment = payments[0]
         payment.reconciled_amount -= match.amount
         if payment.status == Payment.RECONCILED:
             payment.status = match.previous_status or Payment.PAID
@@ -490,7 +504,7 @@ def proposals_refresh(*, statement: BankStatement) -> int:
     """Recompute and store the statement's proposals (only those that changed are
     written); returns how many it has. Two refreshes of one statement run one after
     the other (its row is locked)."""
-    statement = BankStatement.objects.select_for_update(no_key=True).get(pk=statement.pk)
+    statement = locks.lock_one(BankStatement.objects.filter(pk=statement.pk))
     computed = {p.line_id: p for p in statement_proposals(statement=statement)}
     stale, kept = [], 0
     for pk, line_id, *values in LineProposal.objects.filter(statement=statement).values_list(

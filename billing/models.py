@@ -162,7 +162,11 @@ class ComputingSheet(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Sheet {self.enrollment_id} r{self.revision} ({self.get_status_display()})"
+        return gettext("Sheet %(enrollment)s r%(revision)s (%(status)s)") % {
+            "enrollment": self.enrollment_id,
+            "revision": self.revision,
+            "status": self.get_status_display(),
+        }
 
 
 class ComputingSheetLine(models.Model):
@@ -199,7 +203,7 @@ class ComputingSheetLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.amount}"
+        return f"{self.code} {format_money(self.amount, get_language() or 'en')}"
 
     def explanation(self) -> str:
         """Why this amount, in the active language (lines computed before explanations
@@ -221,6 +225,13 @@ class ScheduledPayment(models.Model):
         PAID = "paid", _("Paid")
         RECONCILED = "reconciled", _("Reconciled")
         CANCELLED = "cancelled", _("Cancelled")
+
+    # Owed and not cancelled.
+    LIVE_STATUSES = (Status.SCHEDULED, Status.SENT, Status.PAID, Status.RECONCILED)
+    # A bank line may still be matched to it.
+    MATCHABLE_STATUSES = (Status.SCHEDULED, Status.SENT, Status.PAID)
+    # Still to reach the student (the portal's "next payments").
+    UPCOMING_STATUSES = (Status.SCHEDULED, Status.SENT)
 
     sheet = models.ForeignKey(
         ComputingSheet,
@@ -310,6 +321,9 @@ class SchoolInvoice(models.Model):
         APPROVED = "approved", _("Approved")
         PAID = "paid", _("Paid")
         RECONCILED = "reconciled", _("Reconciled")
+
+    # A bank line may still be matched to it.
+    MATCHABLE_STATUSES = (Status.APPROVED, Status.PAID)
 
     school = models.ForeignKey(
         School, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("school")

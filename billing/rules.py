@@ -104,21 +104,12 @@ class Line:
 
 def months_in_session(start: dt.date, end: dt.date) -> int:
     """Calendar months of which the session covers at least half the days."""
-    if end < start:
-        return 0
-    months, year, month = 0, start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        days = calendar.monthrange(year, month)[1]
-        first = max(start, dt.date(year, month, 1))
-        last = min(end, dt.date(year, month, days))
-        if 2 * ((last - first).days + 1) >= days:
-            months += 1
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
+    return len(counted_months(start, end))
 
 
 def counted_months(start: dt.date, end: dt.date) -> list[dt.date]:
-    """The first day of every counted month (when the monthly allowances fall)."""
+    """The first day of every calendar month of which the session covers at least half
+    the days (when the monthly allowances fall); none when it ends before it starts."""
     found, year, month = [], start.year, start.month
     while (year, month) <= (end.year, end.month):
         days = calendar.monthrange(year, month)[1]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from avataq import locks
 from avataq.errors import AvataqError
 from avataq.money import ZERO, money
 from billing import rules, schedule
@@ -42,8 +43,6 @@ PAYABLE_ENROLLMENTS = (
 )
 # Sheets are computed (first, again, or as a new revision) only while the enrollment is
 # under way; a completed one keeps its validated sheet and is still paid.
-COMPUTABLE_ENROLLMENTS = (Enrollment.Status.APPROVED, Enrollment.Status.ACTIVE)
-LIVE_PAYMENTS = (Payment.SCHEDULED, Payment.SENT, Payment.PAID, Payment.RECONCILED)
 MONEY_OUT = (Payment.SENT, Payment.PAID, Payment.RECONCILED)
 
 
@@ -86,9 +85,11 @@ def rates_copy_to_next_year(*, rates: RateSchedule) -> RateSchedule:
     first = int(rates.scholar_year.code[:4]) + 1
     target = ScholarYear.objects.filter(code=f"{first}-{first + 1}").first()
     if target is None:
-        raise BillingError(f"Scholar year {first}-{first + 1} does not exist yet.")
+        raise BillingError(
+            gettext("Scholar year %(year)s does not exist yet.") % {"year": f"{first}-{first + 1}"}
+        )
     if RateSchedule.objects.filter(scholar_year=target).exists():
-        raise BillingError(f"{target} already has a rate schedule.")
+        raise BillingError(gettext("%(year)s already has a rate schedule.") % {"year": target})
     fares, fees = list(rates.fares.all()), list(rates.school_fees.all())
     copy = RateSchedule.objects.get(pk=rates.pk)
     copy.pk, copy.scholar_year = None, target
@@ -199,9 +200,8 @@ def compute_sheet(*, enrollment: Enrollment, by: AbstractBaseUser | None = None)
     (idempotent; manual lines stay). Only for an approved or active enrollment
     (:class:`NotComputable` otherwise). A fixed number of queries, whatever the lines;
     one history row, with ``by``."""
-    locked = Enrollment.objects.select_for_update().values_list("status", flat=True)
-    status = locked.get(pk=enrollment.pk)
-    if status not in COMPUTABLE_ENROLLMENTS:
+    status = locks.lock_one(Enrollment.objects.filter(pk=enrollment.pk)).status
+    if status not in Enrollment.COMPUTABLE_STATUSES:
         raise NotComputable(status)
     enrollment = _enrollment(enrollment.pk)
     rates = rates_for(enrollment.session.scholar_year)
@@ -236,7 +236,7 @@ def compute_sheet(*, enrollment: Enrollment, by: AbstractBaseUser | None = None)
 
 
 def _require_draft(sheet: ComputingSheet) -> ComputingSheet:
-    locked = ComputingSheet.objects.select_for_update().get(pk=sheet.pk)
+    locked = locks.lock_one(ComputingSheet.objects.filter(pk=sheet.pk))
     if locked.status != Sheet.DRAFT:
         raise BillingError(
             gettext(
@@ -329,7 +329,11 @@ def sheet_validate(
         payment_day=rates.payment_day,
     )
     already = schedule.totals_by_slot(
-        list(ScheduledPayment.objects.filter(enrollment=enrollment, status__in=LIVE_PAYMENTS))
+        list(
+            ScheduledPayment.objects.filter(
+                enrollment=enrollment, status__in=ScheduledPayment.LIVE_STATUSES
+            )
+        )
     )
     changes = schedule.differences(planned, already, today=today)
     references = _next_references(enrollment, len(changes))
@@ -351,10 +355,10 @@ def sheet_validate(
         ScheduledPayment,
         default_user=by,
     )
-    superseded = ComputingSheet.objects.select_for_update().filter(
-        enrollment=enrollment, status=Sheet.VALIDATED
+    (superseded,) = locks.lock(
+        ComputingSheet.objects.filter(enrollment=enrollment, status=Sheet.VALIDATED)
     )
-    for earlier in superseded.order_by("pk"):
+    for earlier in superseded:
         earlier.status, earlier._history_user = Sheet.SUPERSEDED, by
         earlier.save(update_fields=["status"])
     sheet.status, sheet.validated_by, sheet.validated_at = Sheet.VALIDATED, by, timezone.now()
@@ -419,7 +423,8 @@ def enrollment_withdrawal_settle(
     recovery the student owes, shown on the validated sheet. Each payment cancelled is in
     its history, by ``by`` (who withdrew the enrollment)."""
     withdrawn_on = enrollment.withdrawn_on or timezone.localdate()
-    payments = ScheduledPayment.objects.select_for_update().filter(enrollment=enrollment)
+    (locked,) = locks.lock(ScheduledPayment.objects.filter(enrollment=enrollment))
+    payments = ScheduledPayment.objects.filter(pk__in=[payment.pk for payment in locked])
     cancelled = list(payments.filter(status=Payment.SCHEDULED).order_by("pk"))
     for payment in cancelled:
         payment.status = Payment.CANCELLED
@@ -467,7 +472,7 @@ PAYMENT_FLOW = {
 def payment_mark(
     *, payment: ScheduledPayment, status: str, by: AbstractBaseUser | None = None
 ) -> ScheduledPayment:
-    locked = ScheduledPayment.objects.select_for_update().get(pk=payment.pk)
+    locked = locks.lock_one(ScheduledPayment.objects.filter(pk=payment.pk))
     if locked.status not in PAYMENT_FLOW.get(status, ()):
         raise BillingError(
             gettext("Cannot mark a payment that is %(status)s as %(target)s.")
@@ -488,7 +493,7 @@ INVOICE_FLOW = {
 
 @transaction.atomic
 def invoice_mark(*, invoice: SchoolInvoice, status: str) -> SchoolInvoice:
-    locked = SchoolInvoice.objects.select_for_update().get(pk=invoice.pk)
+    locked = locks.lock_one(SchoolInvoice.objects.filter(pk=invoice.pk))
     if INVOICE_FLOW.get(status) != locked.status:
         raise BillingError(
             gettext("Cannot mark an invoice that is %(status)s as %(target)s.")

@@ -191,7 +191,8 @@ def _after_import(request: HttpRequest, job: StatementImport) -> HttpResponse:
         messages.error(
             request,
             gettext("%(file)s was not imported: %(problem)s.")
-            % {"file": job.filename, "problem": job.error},
+            # The sentence ends here: a reason written as a sentence loses its own full stop.
+            % {"file": job.filename, "problem": job.error.rstrip(".")},
         )
         return redirect("finance:home")
     if job.status != StatementImport.Status.DONE:

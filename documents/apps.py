@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class DocumentsConfig(AppConfig):
     name = "documents"
-    verbose_name = "Documents"
+    verbose_name = pgettext_lazy("app", "Documents")

@@ -6,6 +6,8 @@ import zipfile
 from dataclasses import dataclass
 from typing import IO
 
+from avataq.errors import AvataqError
+
 
 @dataclass(frozen=True)
 class FileType:
@@ -34,8 +36,10 @@ HEAD_SIZE = 64
 _HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 
 
-class RefusedFile(ValueError):
+class RefusedFile(AvataqError, ValueError):
     """The file is not one we keep; the message says what it is and why."""
+
+    code = "refused_file"
 
 
 def _describe(head: bytes) -> str:

@@ -10,6 +10,13 @@ from documents.models import DocumentType
 from scholarships.models import ScholarYear, School
 
 
+class DocumentTypeChoiceField(forms.ModelChoiceField):
+    """Document types named in the reader's language."""
+
+    def label_from_instance(self, obj: DocumentType) -> str:
+        return obj.label()
+
+
 class ExplorerFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     student = forms.RegexField(
@@ -21,7 +28,7 @@ class ExplorerFilterForm(forms.Form):
         to_field_name="code",
         required=False,
     )
-    category = forms.ModelChoiceField(
+    category = DocumentTypeChoiceField(
         label=_("Category"), queryset=DocumentType.objects.all(), to_field_name="code",
         required=False,
     )  # fmt: skip

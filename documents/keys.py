@@ -19,6 +19,8 @@ from pathlib import PurePosixPath
 
 from django.utils.text import slugify
 
+from avataq.errors import AvataqError
+
 STATUS_NO = re.compile(r"^[0-9]{1,12}$")
 SCHOOL_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
 SCHOOLS_FOLDER = "schools"
@@ -33,8 +35,10 @@ KEY = re.compile(r"^(?P<status_no>[0-9]{1,12})/" + _TAIL)
 SCHOOL_KEY = re.compile(rf"^{SCHOOLS_FOLDER}/(?P<school_code>[a-z0-9][a-z0-9_-]{{0,29}})/" + _TAIL)
 
 
-class InvalidKey(ValueError):
+class InvalidKey(AvataqError, ValueError):
     """The parts given cannot make a safe key; the message names the part."""
+
+    code = "invalid_key"
 
 
 @dataclass(frozen=True)

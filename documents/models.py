@@ -57,7 +57,8 @@ class DocumentType(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        # Wherever a type is named (checklists, filters, pickers), in the reader's language.
+        return self.label()
 
     def label(self, language: str | None = None) -> str:
         """The name in ``language`` (default: the active one), English when none is set."""

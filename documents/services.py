@@ -24,11 +24,13 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.text import slugify
 
+from avataq import locks
+from avataq.errors import AvataqError
 from documents import filetypes, keys
 from documents.models import ApiKey, DocumentAccess, DocumentIndex, DocumentType, DocumentVersion
 from documents.storage import PriorVersion, StorageUnavailable, StoredObject, document_storage
@@ -47,8 +49,10 @@ PENDING_GRACE = dt.timedelta(minutes=10)
 REHASH_SAMPLE = 20
 
 
-class DocumentRejected(ValueError):
+class DocumentRejected(AvataqError, ValueError):
     """An upload we will not keep; the message names the reason. Nothing was stored."""
+
+    code = "document_rejected"
 
 
 # --- storage follows the transaction -------------------------------------------------------
@@ -220,8 +224,7 @@ def _sha256(upload: UploadedFile) -> str:
 def _lock_key(key: str) -> None:
     """Serialise writers of one key until the transaction ends (two uploads of the same
     type for the same student and year must not both pick the same free key)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+    locks.advisory_xact_lock(locks.Advisory.DOCUMENT_KEY, key)
 
 
 def _key_taken(key: str) -> bool:
@@ -308,7 +311,7 @@ def document_replace(
             f"a replacement must have the same kind of name as {PurePosixPath(key).name}"
         )
     _lock_key(key)
-    current = type(document).objects.select_for_update().get(pk=document.pk)
+    current = locks.lock_one(type(document).objects.filter(pk=document.pk))
     prior, prior_size, prior_sha = _keep_prior_version(
         key=key, size=current.size, sha256=current.sha256
     )
@@ -455,9 +458,11 @@ API_SOURCE = "api"
 API_RELABELS = frozenset({API_SOURCE, "reindex"})
 
 
-class IndexedByTheApp(Exception):
+class IndexedByTheApp(AvataqError):
     """The ingest API may not relabel a key the app indexed (an upload's row): the index
     would then disagree with the document it stands for."""
+
+    code = "indexed_by_the_app"
 
     def __init__(self, *, s3_key: str, source_model: str) -> None:
         super().__init__(f"{s3_key} is indexed by {source_model}")
@@ -478,7 +483,8 @@ def document_index_ingest(
     stored: (index, created). Only rows the API created (or a bucket scan found) are
     relabelled; a key the app indexed raises :class:`IndexedByTheApp` and nothing changes."""
     _lock_key(s3_key)  # two calls for one new key must not both try to insert it
-    index = DocumentIndex.objects.select_for_update().filter(s3_key=s3_key).first()
+    (found,) = locks.lock(DocumentIndex.objects.filter(s3_key=s3_key))
+    index = found[0] if found else None
     if index is not None and index.source_model not in API_RELABELS:
         raise IndexedByTheApp(s3_key=s3_key, source_model=index.source_model)
     created = index is None

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from avataq.http import client_ip
 from documents import selectors, services
 from documents.forms import ExplorerFilterForm
+from documents.models import DocumentType
 from documents.permissions import explorer_open_to
 from documents.storage import document_storage, unsign_local_download
 from scholarships.models import Student
@@ -29,6 +30,10 @@ def explorer(request: HttpRequest) -> HttpResponse:
     filters = form.filters() if form.is_valid() else selectors.ExplorerFilters()
     rows = selectors.explorer_documents(user=request.user, filters=filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A row names its type in the reader's language (the index keeps the type's code).
+    types = {kind.code: kind.label() for kind in DocumentType.objects.all()}
+    for row in page:
+        row.category_label = types.get(row.category, row.category)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}

@@ -11,12 +11,13 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from avataq.admin import ReadOnlyTabularInline, guarded_view
+from avataq.admin import ReadOnlyTabularInline, apply_to_each, guarded_view
 from avataq.errors import AvataqError
 from documents.admin import DocumentUploadAdmin
 from enrollment import checklist, services
@@ -103,6 +104,12 @@ class WorkflowAdmin(admin.ModelAdmin):
                 "statuses": self.workflow_statuses(obj),
                 "steps": steps + self.extra_steps(request, obj),
             }
+            if _nothing_to_save(context):
+                # Every field is read-only (it changes through the steps): a Save button
+                # would save nothing.
+                context.update(
+                    show_save=False, show_save_and_continue=False, show_save_and_add_another=False
+                )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _step_url(self, obj: models.Model, step: str) -> str:
@@ -168,6 +175,13 @@ class WorkflowAdmin(admin.ModelAdmin):
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/workflow_step.html", context)
+
+
+def _nothing_to_save(context: dict) -> bool:
+    """The page's form and inlines have no field left to edit."""
+    if context["adminform"].form.fields:
+        return False
+    return not any(inline.formset.form.base_fields for inline in context["inline_admin_formsets"])
 
 
 # --- the list actions' page asking for a reason ------------------------------------------
@@ -347,7 +361,7 @@ class EnrollmentAdmin(StudentScopedAdmin, WorkflowAdmin, HistoryAdmin):
         return self.inlines if obj is not None else []  # no checklist before it exists
 
     def get_readonly_fields(self, request: HttpRequest, obj: Enrollment | None = None) -> list:
-        if obj is not None and obj.status not in services.EDITABLE_STATUSES:
+        if obj is not None and obj.status not in Enrollment.EDITABLE_STATUSES:
             return DECIDED_READONLY + WORKFLOW_FIELDS
         return WORKFLOW_FIELDS
 
@@ -386,22 +400,14 @@ class EnrollmentAdmin(StudentScopedAdmin, WorkflowAdmin, HistoryAdmin):
     def _apply(
         self, request: HttpRequest, queryset: QuerySet[Enrollment], step: str, **kwargs: object
     ) -> None:
-        succeeded = 0
-        for enrollment in queryset.select_related("student", "session", "school").order_by("pk"):
-            try:
-                ENROLLMENT_STEPS[step](enrollment=enrollment, by=request.user, **kwargs)
-            except services.EnrollmentError as exc:
-                self.message_user(
-                    request,
-                    gettext("%(object)s: %(error)s") % {"object": enrollment, "error": exc},
-                    messages.ERROR,
-                )
-            else:
-                succeeded += 1
-        if succeeded:
-            self.message_user(
-                request, ENROLLMENT_DONE[step] % {"count": succeeded}, messages.SUCCESS
-            )
+        apply_to_each(
+            request, self,
+            queryset.select_related("student", "session", "school").order_by("pk"),
+            lambda enrollment: ENROLLMENT_STEPS[step](
+                enrollment=enrollment, by=request.user, **kwargs
+            ),
+            ENROLLMENT_DONE[step],
+        )  # fmt: skip
 
     @admin.action(description=_("Submit the selected enrollments"), permissions=["change"])
     def submit(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
@@ -581,8 +587,8 @@ class ChecklistItemAdmin(StudentScopedAdmin, WorkflowAdmin, HistoryAdmin):
             '<a href="{}">{}</a> <span class="quiet">({})</span>{}',
             url,
             name,
-            item.document.uploaded_at.strftime("%Y-%m-%d %H:%M") if item.document.uploaded_at
-            else "",
+            timezone.localtime(item.document.uploaded_at).strftime("%Y-%m-%d %H:%M")
+            if item.document.uploaded_at else "",
             hidden,
         )  # fmt: skip
 
@@ -607,7 +613,7 @@ class ChecklistItemAdmin(StudentScopedAdmin, WorkflowAdmin, HistoryAdmin):
         )
         return (
             gettext("%(type)s is now %(status)s.")
-            % {"type": item.document_type, "status": item.get_status_display().lower()},
+            % {"type": item.document_type.label(), "status": item.get_status_display().lower()},
             item,
         )
 
@@ -615,22 +621,15 @@ class ChecklistItemAdmin(StudentScopedAdmin, WorkflowAdmin, HistoryAdmin):
     def _review(
         self, request: HttpRequest, queryset: QuerySet, step: str, data: dict, **kwargs
     ) -> None:
-        succeeded = 0
-        for item in queryset.select_related("document_type").order_by("pk"):
-            try:
-                REVIEWS[step][2](
-                    item=item, by=request.user, document_id=seen_document(data, item), **kwargs
-                )
-            except checklist.ChecklistError as exc:
-                self.message_user(
-                    request,
-                    gettext("%(object)s: %(error)s") % {"object": item.document_type, "error": exc},
-                    messages.ERROR,
-                )
-            else:
-                succeeded += 1
-        if succeeded:
-            self.message_user(request, REVIEWED[step] % {"count": succeeded}, messages.SUCCESS)
+        apply_to_each(
+            request, self,
+            queryset.select_related("document_type").order_by("pk"),
+            lambda item: REVIEWS[step][2](
+                item=item, by=request.user, document_id=seen_document(data, item), **kwargs
+            ),
+            REVIEWED[step],
+            name=lambda item: item.document_type.label(),
+        )  # fmt: skip
 
     @admin.action(description=_("Accept the selected documents"), permissions=["change"])
     def accept(self, request: HttpRequest, queryset: QuerySet[ChecklistItem]) -> None:

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class EnrollmentConfig(AppConfig):
     name = "enrollment"
-    verbose_name = "Enrollment"
+    verbose_name = pgettext_lazy("app", "Enrollment")

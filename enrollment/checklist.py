@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
+from avataq import locks
 from avataq.errors import AvataqError
 from documents.models import DocumentType
 from documents.services import document_store, storage_atomic
@@ -65,7 +66,7 @@ def checklist_sync(
     """Make sure every required type has its item (new ones start as missing, their
     creation in their history). The enrollment is locked first, so two syncs at once
     add each item once."""
-    Enrollment.objects.select_for_update(no_key=True).filter(pk=enrollment.pk).first()
+    locks.lock(Enrollment.objects.filter(pk=enrollment.pk))
     present = set(enrollment.checklist.values_list("document_type_id", flat=True))
     missing = [
         ChecklistItem(enrollment=enrollment, document_type=t)
@@ -84,14 +85,24 @@ def enrollment_document_add(
     """Store an enrollment's document; its checklist item (if the type is required) is
     then received, whatever it was (a new upload answers a refusal). One transaction that
     the stored object follows: if the checklist step fails, the object goes too."""
+    # The rows first, then the document key's advisory lock (document_store): the order
+    # of avataq.locks, the same as a student's upload. The item locked, a review taking
+    # place now either ends before (and this upload then waits for its own review) or
+    # sees this document and is refused (_review).
+    _, found = locks.lock(
+        Enrollment.objects.filter(pk=document.enrollment_id),
+        ChecklistItem.objects.filter(
+            enrollment=document.enrollment, document_type=document.document_type
+        ),
+    )
     document_store(document=document, upload=upload, by=by)
     checklist_sync(enrollment=document.enrollment, by=by)
-    # Locked, so a review taking place now either ends before (and this upload then
-    # waits for its own review) or sees this document and is refused (_review).
     item = (
-        ChecklistItem.objects.select_for_update()
-        .filter(enrollment=document.enrollment, document_type=document.document_type)
-        .first()
+        found[0]
+        if found
+        else ChecklistItem.objects.filter(  # required since: checklist_sync made it now
+            enrollment=document.enrollment, document_type=document.document_type
+        ).first()
     )
     if item is not None:
         item.status, item.document, item.reason = Item.RECEIVED, document, ""
@@ -111,7 +122,7 @@ def _review(
     """Review the item's document, provided it is still the one the reviewer saw
     (``document_id``; by default the one ``item`` held when it was read)."""
     seen = item.document_id if document_id is None else document_id
-    locked = ChecklistItem.objects.select_for_update().get(pk=item.pk)
+    locked = locks.lock_one(ChecklistItem.objects.filter(pk=item.pk))
     if locked.status == Item.MISSING:
         raise ChecklistError(
             gettext("%(type)s has not been received yet.") % {"type": locked.document_type}

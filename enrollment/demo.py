@@ -260,7 +260,7 @@ def _seed_checklists(
             continue  # a checklist comes with the submission
         session = by_session[enrollment["session_id"]]
         student = students_by_id[enrollment["student_id"]]
-        rng = random.Random(f"checklist-{student['status_no']}-{session.pk}")  # noqa: S311
+        rng = random.Random(f"checklist-{student['status_no']}-{session.code}")  # noqa: S311
         start = dt.datetime.combine(session.start_date - UPLOADED_BEFORE_START, dt.time(10))
         uploaded = min(now, timezone.make_aware(start))
         for rule in rules:

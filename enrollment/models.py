@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from documents.models import DocumentType, S3DocumentMixin
@@ -43,6 +44,14 @@ class Enrollment(models.Model):
 
     # An enrollment in one of these no longer counts: another may be made for the session.
     CLOSED_STATUSES = (Status.WITHDRAWN, Status.REFUSED)
+    # Its details (school, program, load…) may still change: not decided yet.
+    EDITABLE_STATUSES = (Status.DRAFT, Status.SUBMITTED)
+    # Under way or about to be: the student's current business.
+    LIVE_STATUSES = (Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.ACTIVE)
+    # Sent and not over: its documents are still awaited (reminders).
+    AWAITING_STATUSES = (Status.SUBMITTED, Status.APPROVED, Status.ACTIVE)
+    # A computing sheet is made for these only.
+    COMPUTABLE_STATUSES = (Status.APPROVED, Status.ACTIVE)
 
     student = models.ForeignKey(
         Student, on_delete=models.PROTECT, related_name="enrollments", verbose_name=_("student")
@@ -215,11 +224,18 @@ class RequiredDocument(models.Model):
 
 
 class ChecklistItem(models.Model):
+    # A document's statuses, worded for a document (French agrees: « refusé », where an
+    # enrollment is « refusée »): their own context, never the enrollment's words.
     class Status(models.TextChoices):
-        MISSING = "missing", _("Missing")
-        RECEIVED = "received", _("Received")
-        ACCEPTED = "accepted", _("Accepted")
-        REFUSED = "refused", _("Refused")
+        MISSING = "missing", pgettext_lazy("document", "Missing")
+        RECEIVED = "received", pgettext_lazy("document", "Received")
+        ACCEPTED = "accepted", pgettext_lazy("document", "Accepted")
+        REFUSED = "refused", pgettext_lazy("document", "Refused")
+
+    # The student still owes a document (none yet, or one refused).
+    OPEN_STATUSES = (Status.MISSING, Status.REFUSED)
+    # The student may send one (again): not yet accepted.
+    UPLOADABLE_STATUSES = (Status.MISSING, Status.REFUSED, Status.RECEIVED)
 
     enrollment = models.ForeignKey(
         Enrollment, on_delete=models.CASCADE, related_name="checklist", verbose_name=_("enrollment")

@@ -20,7 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from avataq import locks
 from avataq.errors import AvataqError
+from avataq.services import model_update
 from enrollment.checklist import checklist_sync
 from enrollment.models import Enrollment
 from enrollment.signals import (
@@ -56,7 +58,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
         Status.WITHDRAWN,
     ),
 }
-EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.SUBMITTED})
 # The steps that need a reason from whoever takes them (a page asks for it first).
 STEPS_WITH_A_REASON = frozenset({"refuse", "withdraw"})
 # What each step is called on a button, in the order of the workflow.
@@ -130,15 +131,24 @@ def enrollment_create(
     return enrollment
 
 
+# What enrollment_update may change (the rest is the workflow's: status, its dates, who
+# decided and why).
+UPDATABLE_FIELDS = (
+    "student", "session", "school", "program", "load", "credits", "residence", "notes",
+)  # fmt: skip
+
+
 @transaction.atomic
 def enrollment_update(
     *, enrollment: Enrollment, by: AbstractBaseUser | None, **changes: object
 ) -> Enrollment:
     """Change the details of an enrollment that is not decided yet (draft or submitted);
-    once decided, only ``notes`` may change."""
-    locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
-    changed = {name for name, value in changes.items() if getattr(locked, name) != value}
-    if locked.status not in EDITABLE_STATUSES and changed - {"notes"}:
+    once decided, only ``notes`` may change. Only :data:`UPDATABLE_FIELDS`: the status
+    and its dates move through the workflow's steps alone."""
+    locked = locks.lock_one(Enrollment.objects.filter(pk=enrollment.pk))
+    status = locked.status
+    changed = set(model_update(instance=locked, fields=UPDATABLE_FIELDS, data=changes))
+    if status not in Enrollment.EDITABLE_STATUSES and changed - {"notes"}:
         raise EnrollmentError(
             gettext(
                 "An enrollment that is %(status)s can no longer be changed (only its notes): "
@@ -149,8 +159,6 @@ def enrollment_update(
                 "fields": ", ".join(sorted(changed - {"notes"})),
             }
         )
-    for name, value in changes.items():
-        setattr(locked, name, value)
     try:
         locked.full_clean()
     except ValidationError as exc:
@@ -174,7 +182,7 @@ def _transition(
     enrollment: Enrollment, action: str, by: AbstractBaseUser | None, **fields: object
 ) -> Enrollment:
     sources, target = TRANSITIONS[action]
-    locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    locked = locks.lock_one(Enrollment.objects.filter(pk=enrollment.pk))
     if locked.status not in sources:
         raise TransitionError(
             gettext("Cannot %(step)s an enrollment that is %(status)s.")

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from avataq.admin import ReadOnlyAdmin
@@ -157,9 +159,36 @@ class InvitationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        # Django's "Add %s" reads « Ajout de invitation… » in French: a title of its own.
+        # An invitation is never edited: no "Save and continue editing".
+        extra_context = {
+            "title": gettext("Add a portal invitation"),
+            "show_save_and_continue": False,
+            **(extra_context or {}),
+        }
+        return super().add_view(request, form_url, extra_context)
+
     def save_model(
         self, request: HttpRequest, obj: Invitation, form: forms.ModelForm, change: bool
     ) -> None:
         invitation, _url = invitation_create(student=obj.student, email=obj.email, by=request.user)
         obj.pk = invitation.pk
-        messages.success(request, _("Invitation emailed to %(email)s.") % {"email": obj.email})
+
+    def response_add(
+        self, request: HttpRequest, obj: Invitation, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        """One message, saying what was done (emailed to whom), in place of Django's "The
+        portal invitation … was added successfully" beside it."""
+        if IS_POPUP_VAR in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(
+            request,
+            gettext("Invitation emailed to %(email)s.") % {"email": obj.email},
+            messages.SUCCESS,
+        )
+        if "_addanother" in request.POST:
+            return HttpResponseRedirect(request.get_full_path())
+        return self.response_post_save_add(request, obj)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from django.template import Context, Engine, Template, TemplateSyntaxError
 from django.utils.translation import gettext_lazy as _
 
+from avataq.errors import AvataqError
+
 # Printed in place of an unknown variable, then looked for: Django puts the name at %s.
 _MISSING = "\x00missing:%s\x00"
 _MISSING_RE = re.compile("\x00missing:(.*?)\x00")
@@ -22,8 +24,10 @@ _MISSING_RE = re.compile("\x00missing:(.*?)\x00")
 ENGINE = Engine(autoescape=False, string_if_invalid=_MISSING)
 
 
-class MailError(Exception):
+class MailError(AvataqError):
     """An email that cannot be rendered; the message says why."""
+
+    code = "mail"
 
 
 @dataclass(frozen=True)
@@ -162,10 +166,10 @@ def render(*, subject: str, body: str, context: dict[str, object]) -> Rendered:
         subject_out, missing_subject = _render(_compile(subject), context)
         body_out, missing_body = _render(_compile(body), context)
     except TemplateSyntaxError as exc:
-        raise MailError(f"template error: {exc}") from None
+        raise MailError(_("template error: %(error)s") % {"error": exc}) from None
     missing = sorted(set(missing_subject + missing_body))
     if missing:
-        raise MailError(f"variables not provided: {', '.join(missing)}")
+        raise MailError(_("variables not provided: %(names)s") % {"names": ", ".join(missing)})
     # A subject is one line, whatever the template's whitespace.
     return Rendered(subject=" ".join(subject_out.split()), body=body_out.strip() + "\n")
 

@@ -16,14 +16,6 @@ from enrollment.models import ChecklistItem, Enrollment
 from portal.models import Account
 from scholarships.models import Program, School, Session, Student
 
-OPEN_ITEM = (ChecklistItem.Status.MISSING, ChecklistItem.Status.REFUSED)
-LIVE = (
-    Enrollment.Status.DRAFT,
-    Enrollment.Status.SUBMITTED,
-    Enrollment.Status.APPROVED,
-    Enrollment.Status.ACTIVE,
-)
-UPCOMING_PAYMENTS = (ScheduledPayment.Status.SCHEDULED, ScheduledPayment.Status.SENT)
 # A payment sent this recently is still on its way to the student's account.
 ON_ITS_WAY = dt.timedelta(days=7)
 
@@ -90,7 +82,9 @@ def checklist_document_index(student: Student, item: ChecklistItem) -> DocumentI
 
 
 def missing_documents(student: Student) -> QuerySet[ChecklistItem]:
-    return student_checklist(student).filter(status__in=OPEN_ITEM, enrollment__status__in=LIVE)
+    return student_checklist(student).filter(
+        status__in=ChecklistItem.OPEN_STATUSES, enrollment__status__in=Enrollment.LIVE_STATUSES
+    )
 
 
 def student_payments(student: Student) -> QuerySet[ScheduledPayment]:
@@ -111,7 +105,7 @@ def next_payments(student: Student, *, today: dt.date | None = None, limit: int 
         ScheduledPayment.objects.filter(
             enrollment__student=student,
             payee=ComputingSheetLine.Payee.STUDENT,
-            status__in=UPCOMING_PAYMENTS,
+            status__in=ScheduledPayment.UPCOMING_STATUSES,
         )
         .filter(
             Q(due_date__gte=today)
@@ -185,7 +179,7 @@ def checklist_complete(enrollment: Enrollment | None) -> bool:
     if enrollment is None:
         return False
     counts = ChecklistItem.objects.filter(enrollment=enrollment).aggregate(
-        items=Count("pk"), open=Count("pk", filter=Q(status__in=OPEN_ITEM))
+        items=Count("pk"), open=Count("pk", filter=Q(status__in=ChecklistItem.OPEN_STATUSES))
     )
     return counts["items"] > 0 and counts["open"] == 0
 

@@ -129,6 +129,22 @@ def _shown(field: models.Field, value: Any, names: dict[tuple, str]) -> str:
     return Truncator(str(value)).chars(120)
 
 
+def person_name(user: models.Model) -> str:
+    """A staff user as people know them: their full name, else their username."""
+    return user.get_full_name() or user.get_username()
+
+
+class PersonListFilter(admin.RelatedFieldListFilter):
+    """A filter by user (the counsellor…), each named as people know them."""
+
+    def field_choices(self, field, request: HttpRequest, model_admin) -> list[tuple[object, str]]:
+        users = field.related_model._default_manager.complex_filter(field.get_limit_choices_to())
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            users = users.order_by(*ordering)
+        return [(user.pk, person_name(user)) for user in users]
+
+
 @admin.register(Community)
 class CommunityAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "coast"]
@@ -171,7 +187,7 @@ class StudentScopedAdmin(admin.ModelAdmin):
 @admin.register(Student)
 class StudentAdmin(StudentScopedAdmin, HistoryAdmin):
     list_display = [
-        "status_no", "last_name", "first_name", "date_of_birth", "community", "counsellor",
+        "status_no", "last_name", "first_name", "date_of_birth", "community", "counsellor_name",
         "is_active",
     ]  # fmt: skip
     list_display_links = ["status_no", "last_name"]
@@ -180,12 +196,12 @@ class StudentAdmin(StudentScopedAdmin, HistoryAdmin):
         "community",
         "community__coast",
         "marital_status",
-        "counsellor",
+        ("counsellor", PersonListFilter),
     ]
     list_select_related = ["community", "counsellor"]
     search_fields = ["=status_no", "last_name", "first_name", "email"]
     autocomplete_fields = ["community", "user", "counsellor"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "counsellor_name"]
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["status_no", ("first_name", "last_name"), "date_of_birth"]}),
@@ -203,6 +219,30 @@ class StudentAdmin(StudentScopedAdmin, HistoryAdmin):
         if not can_assign_student(request.user):
             fields += self.ASSIGNMENT_FIELDS  # who follows a student is Staff's decision
         return fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Student | None = None) -> list:
+        fieldsets = super().get_fieldsets(request, obj)
+        if can_assign_student(request.user):
+            return fieldsets
+        # Read-only, the counsellor shows by name (a read-only user shows its username).
+        return [
+            (name, {**options, "fields": [
+                "counsellor_name" if field == "counsellor" else field for field in options["fields"]
+            ]})
+            for name, options in fieldsets
+        ]  # fmt: skip
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "counsellor" and field is not None:
+            field.label_from_instance = person_name
+        return field
+
+    @admin.display(description=_("counsellor"), ordering="counsellor__last_name")
+    def counsellor_name(self, student: Student) -> str:
+        if student.counsellor is None:
+            return self.get_empty_value_display()
+        return person_name(student.counsellor)
 
     def save_model(self, request: HttpRequest, obj: Student, form, change: bool) -> None:
         services.student_save(student=obj, by=request.user)

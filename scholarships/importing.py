@@ -17,8 +17,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from avataq.errors import AvataqError
 from scholarships.models import Community, Student
 
 REQUIRED_COLUMNS = ("status_no", "first_name", "last_name", "date_of_birth", "community")
@@ -31,8 +33,10 @@ _BOOLEANS = {"1": True, "yes": True, "true": True, "0": False, "no": False, "fal
 _BATCH = 2000
 
 
-class ImportFileError(ValueError):
+class ImportFileError(AvataqError, ValueError):
     """The file as a whole cannot be read (missing columns, not CSV): nothing is imported."""
+
+    code = "import_file"
 
 
 @dataclass
@@ -48,17 +52,22 @@ class ImportReport:
         return not self.errors
 
 
-class RowError(ValueError):
-    pass
+class RowError(AvataqError, ValueError):
+    code = "import_row"
 
 
 def _parse_date(value: str, column: str) -> dt.date:
     try:
         parsed = dt.date.fromisoformat(value)
     except ValueError:
-        raise RowError(f"{column} {value!r} is not a date in YYYY-MM-DD form") from None
+        raise RowError(
+            _("%(column)s %(value)r is not a date in YYYY-MM-DD form")
+            % {"column": column, "value": value}
+        ) from None
     if parsed > timezone.localdate():
-        raise RowError(f"{column} {value} is in the future")
+        raise RowError(
+            _("%(column)s %(value)s is in the future") % {"column": column, "value": value}
+        )
     return parsed
 
 
@@ -68,10 +77,10 @@ def _parse_row(row: dict[str, str], communities: dict[str, Community]) -> dict[s
 
     for column in REQUIRED_COLUMNS:
         if not cell(column):
-            raise RowError(f"{column} is empty")
+            raise RowError(_("%(column)s is empty") % {"column": column})
     community = communities.get(cell("community").casefold())
     if community is None:
-        raise RowError(f"unknown community {cell('community')!r}")
+        raise RowError(_("unknown community %(name)r") % {"name": cell("community")})
     values: dict[str, Any] = {
         "first_name": cell("first_name"),
         "last_name": cell("last_name"),
@@ -85,17 +94,20 @@ def _parse_row(row: dict[str, str], communities: dict[str, Community]) -> dict[s
         status = cell("marital_status").lower() or Student.MaritalStatus.SINGLE
         if status not in Student.MaritalStatus.values:
             allowed = ", ".join(Student.MaritalStatus.values)
-            raise RowError(f"marital_status {status!r} is not one of: {allowed}")
+            raise RowError(
+                _("marital_status %(value)r is not one of: %(allowed)s")
+                % {"value": status, "allowed": allowed}
+            )
         values["marital_status"] = status
     if "dependants" in row:
         raw = cell("dependants") or "0"
         if not raw.isdigit():
-            raise RowError(f"dependants {raw!r} is not a whole number")
+            raise RowError(_("dependants %(value)r is not a whole number") % {"value": raw})
         values["dependants"] = int(raw)
     if "is_active" in row:
         raw = cell("is_active").lower() or "yes"
         if raw not in _BOOLEANS:
-            raise RowError(f"is_active {raw!r} is not yes/no")
+            raise RowError(_("is_active %(value)r is not yes/no") % {"value": raw})
         values["is_active"] = _BOOLEANS[raw]
     return values
 
@@ -133,14 +145,18 @@ def students_import(
     try:
         header = [name.strip() for name in reader.fieldnames or []]
     except csv.Error as exc:
-        raise ImportFileError(f"line 1: not a CSV header ({exc})") from None
+        raise ImportFileError(_("line 1: not a CSV header (%(error)s)") % {"error": exc}) from None
     reader.fieldnames = header
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise ImportFileError(f"line 1: missing column(s): {', '.join(missing)}")
+        raise ImportFileError(
+            _("line 1: missing column(s): %(names)s") % {"names": ", ".join(missing)}
+        )
     unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if unknown:
-        raise ImportFileError(f"line 1: unknown column(s): {', '.join(unknown)}")
+        raise ImportFileError(
+            _("line 1: unknown column(s): %(names)s") % {"names": ", ".join(unknown)}
+        )
 
     report = ImportReport(dry_run=dry_run)
     parsed: list[tuple[int, str, dict[str, Any]]] = []
@@ -166,7 +182,9 @@ def students_import(
             seen[status_no] = line
             parsed.append((line, status_no, values))
     except csv.Error as exc:
-        raise ImportFileError(f"line {reader.line_num}: malformed CSV ({exc})") from None
+        raise ImportFileError(
+            _("line %(line)d: malformed CSV (%(error)s)") % {"line": reader.line_num, "error": exc}
+        ) from None
 
     existing = _existing_students([status_no for _, status_no, _ in parsed])
     to_create: list[Student] = []

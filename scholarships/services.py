@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from avataq import locks
 from scholarships.models import ScholarYear, Student, StudentUserObjectPermission
 from scholarships.permissions import STUDENT_OBJECT_CODENAME as STUDENT_DOCUMENTS
 from scholarships.permissions import can_assign_student
@@ -61,7 +62,7 @@ def student_save(*, student: Student, by: AbstractBaseUser | None) -> Student:
 @transaction.atomic
 def scholar_year_set_current(*, scholar_year: ScholarYear) -> ScholarYear:
     """Make ``scholar_year`` the one current year (the previous one stops being current)."""
-    years = list(ScholarYear.objects.select_for_update().filter(is_current=True).order_by("pk"))
+    (years,) = locks.lock(ScholarYear.objects.filter(is_current=True))
     ScholarYear.objects.filter(pk__in=[y.pk for y in years if y.pk != scholar_year.pk]).update(
         is_current=False
     )

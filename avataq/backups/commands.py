@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 from django.db import InterfaceError, OperationalError
 
 from avataq.backups.errors import (
@@ -16,6 +16,7 @@ from avataq.backups.errors import (
     BackupUsageError,
     one_line,
 )
+from avataq.commands import AvataqCommand
 
 EXIT_FAILED = 1
 EXIT_UNAVAILABLE = 2
@@ -38,7 +39,7 @@ def exit_status(exc: BaseException) -> int:
     return EXIT_FAILED
 
 
-class BackupCommand(BaseCommand):
+class BackupCommand(AvataqCommand):
     """The backup commands' base: their errors become one line and an exit status."""
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
@@ -46,9 +47,8 @@ class BackupCommand(BaseCommand):
         parser.epilog = EXIT_STATUS_HELP
         return parser
 
-    def execute(self, *args: Any, **options: Any) -> str | None:
-        try:
-            return super().execute(*args, **options)
-        except (BackupError, OperationalError, InterfaceError, psycopg.OperationalError) as exc:
-            message = str(exc) if isinstance(exc, BackupError) else f"PostgreSQL: {exc}"
-            raise CommandError(one_line(message), returncode=exit_status(exc)) from None
+    def exit_status(self, exc: BaseException) -> int:
+        return exit_status(exc)
+
+    def error_line(self, exc: BaseException) -> str:
+        return one_line(str(exc) if isinstance(exc, BackupError) else f"PostgreSQL: {exc}")

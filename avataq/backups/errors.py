@@ -3,10 +3,14 @@ each mapped to an exit status by :mod:`avataq.backups.commands`."""
 
 from __future__ import annotations
 
+from avataq.errors import AvataqError
 
-class BackupError(Exception):
+
+class BackupError(AvataqError):
     """A backup or restore that cannot be done; the message says why. The operation ran
     and failed, or found a problem (commands exit 1)."""
+
+    code = "backup"
 
 
 class BackupCorrupt(BackupError):

@@ -5,7 +5,6 @@ pg_restore that match the server, and exact row counts."""
 from __future__ import annotations
 
 import contextlib
-import enum
 import re
 import shutil
 import subprocess
@@ -20,17 +19,15 @@ from django.db import connection
 from psycopg import sql
 
 from avataq.backups.errors import BackupDependencyError, BackupError, BackupInProgress, one_line
+from avataq.locks import Advisory
 
 # S603 (a subprocess with arguments) is waived below: the pg_dump and pg_restore paths are
 # resolved by version from fixed places (pg_tool), never from user input.
 
 
-class BackupLock(enum.IntEnum):
-    """The advisory locks of backups (session locks on the run's own connection: the
-    server releases them when the process dies)."""
-
-    BACKUP = 0x41564151  # "AVAQ"
-    VERIFY = 0x41565156  # "AVQV"
+# The advisory locks of backups (session locks on the run's own connection: the server
+# releases them when the process dies), members of the project's one list of locks.
+BackupLock = Advisory
 
 
 LOCK_KEY = BackupLock.BACKUP  # its earlier name

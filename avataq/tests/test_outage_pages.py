@@ -103,3 +103,23 @@ def test_the_failing_request_never_waits_for_the_mail_server(settings, monkeypat
     handler.emit(record(ConnectionError("db")))
 
     assert time.monotonic() - started < 0.5
+
+
+def test_a_refusal_no_view_caught_answers_400_with_its_message(client):
+    response = client.get("/boom-refused/")
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This cannot be done." in page and "Nothing of what you just did" in page
+    assert "Traceback" not in page and "TransitionError" not in page
+
+
+def test_a_refusal_in_the_admin_answers_400_in_the_users_language(client):
+    client.cookies["django_language"] = "fr"
+
+    response = client.get("/admin/boom-refused/")
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Ce n'est pas possible." in page.replace("&#x27;", "'")
+    assert "Administration Avataq" in page

@@ -18,6 +18,13 @@ def database_down(request: HttpRequest) -> HttpResponse:
     raise OperationalError("connection to server failed")
 
 
+def refused(request: HttpRequest) -> HttpResponse:
+    # A domain error no view caught: the enrollment's workflow refuses the step.
+    from enrollment.services import TransitionError
+
+    raise TransitionError()
+
+
 def bug(request: HttpRequest) -> HttpResponse:
     raise ZeroDivisionError("a bug")
 
@@ -25,6 +32,8 @@ def bug(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("my/boom-upload/", storage_down),
     path("admin/boom-database/", database_down),
+    path("boom-refused/", refused),
+    path("admin/boom-refused/", refused),
     path("boom-bug/", bug),
     path("admin/boom-bug/", bug),
     *project,

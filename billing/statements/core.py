@@ -15,11 +15,14 @@ from decimal import Decimal
 
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
+from avataq.errors import AvataqError
 from avataq.money import money
 
 
-class StatementError(ValueError):
+class StatementError(AvataqError, ValueError):
     """The file cannot be imported; the message names the line (or entry) and why."""
+
+    code = "statement"
 
 
 # What the columns of billing.models.StatementLine hold. The description may be cut (``raw``

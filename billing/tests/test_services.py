@@ -260,3 +260,41 @@ def test_a_line_explains_itself_in_the_active_language_with_its_amounts(enrollme
     assert french.startswith("Droits de l'établissement ")
     assert format_money(D(tuition.rule_params["cap"]), "fr") in french
     assert tuition.explanation().startswith("School fee $")  # English outside French
+
+
+def test_the_pdf_carries_the_programs_letterhead_address_and_contact(enrollment, settings):
+    from pypdf import PdfReader
+
+    settings.PORTAL_PROGRAM_ADDRESS = "PO Box 150; Kuujjuaq QC  J0M 1C0"
+    settings.PORTAL_CONTACT_EMAIL = "sponsorship@avataq.example"
+    settings.PORTAL_CONTACT_PHONE = "819-964-2000"
+    sheet = services.compute_sheet(enrollment=enrollment)
+
+    pdf = sheet_pdf(sheet, language="en")
+
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Avataq" in text and "Post-secondary sponsorship" in text
+    assert "PO Box 150" in text and "Kuujjuaq QC J0M 1C0" in text
+    assert "sponsorship@avataq.example" in text and "819-964-2000" in text
+    assert f"AVQ-{enrollment.session.code}-{enrollment.student.status_no}-R1" in text
+
+
+def test_the_pdfs_letterhead_names_the_program_in_french(enrollment):
+    from pypdf import PdfReader
+
+    sheet = services.compute_sheet(enrollment=enrollment)
+
+    pdf = sheet_pdf(sheet, language="fr")
+
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Soutien aux études postsecondaires" in text
+
+
+def test_the_pdfs_file_name_is_in_the_students_language(enrollment):
+    from billing.pdf import sheet_pdf_filename
+
+    sheet = services.compute_sheet(enrollment=enrollment)
+    year = enrollment.session.start_date.year
+
+    assert sheet_pdf_filename(sheet, language="fr") == f"feuille-de-calcul-automne-{year}-r1.pdf"
+    assert sheet_pdf_filename(sheet, language="en") == f"computing-sheet-fall-{year}-r1.pdf"

@@ -540,3 +540,55 @@ def test_a_write_off_amount_that_is_no_number_is_refused(finance, account, amoun
 
     assert any(m.startswith("Amount: ") for m in told(response))
     assert not Match.objects.exists()
+
+
+# --- in English and in French --------------------------------------------------------------
+def test_the_finance_home_reads_in_french(finance, account, payments):
+    page = finance.get("/finance/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "<h1>Relevés bancaires</h1>" in page
+    assert "Rapproché et restant, par mois d'échéance" in page
+
+
+def test_the_reports_page_reads_in_french(finance, payments):
+    page = finance.get("/finance/reports/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "<h1>Rapports de rapprochement</h1>" in page
+
+
+def test_an_import_failing_for_a_reason_of_ours_shows_no_exception_text(
+    finance, account, monkeypatch
+):
+    from billing import statement_files
+
+    def crash(**kwargs):
+        raise RuntimeError("psycopg.errors.InternalError_: relation billing_x is locked")
+
+    monkeypatch.setattr(statement_files, "statements_store", crash)
+
+    response = upload(finance, account, ["2025-09-01,X,-1.00"])
+    home = finance.get("/finance/").content.decode()
+
+    assert told(response) == [
+        "sept.csv was not imported: The import failed for a reason of ours, not the file's; "
+        "ops were told."
+    ]
+    assert "psycopg" not in home and "RuntimeError" not in home
+
+
+def test_an_import_failing_for_a_reason_of_ours_is_told_in_french(finance, account, monkeypatch):
+    from billing import statement_files
+
+    monkeypatch.setattr(statement_files, "statements_store", lambda **kw: 1 / 0)
+
+    response = finance.post(
+        "/finance/statements/upload/",
+        {"account": account.pk, "format": "csv",
+         "file": SimpleUploadedFile("s.csv", b"Date,Description,Amount\n2025-09-01,X,-1.00\n")},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )  # fmt: skip
+
+    assert told(response) == [
+        "s.csv n'a pas été importé : L'importation a échoué pour une raison qui tient à nous, "
+        "pas au fichier\N{NO-BREAK SPACE}; l'exploitation est avertie."
+    ]

@@ -268,6 +268,28 @@ def test_the_explorer_filters(client, query, expected):
     assert [names[row.pk] for row in response.context["page"].object_list] == expected
 
 
+def test_the_explorer_reads_in_french_with_types_named_in_french(client):
+    DocumentIndexFactory(category="proof-of-enrollment")
+    client.force_login(StaffUserFactory(group="Staff"))
+
+    page = client.get("/documents/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "<th>Étudiant</th>" in page and ">Télécharger</a>" in page
+    assert "<td>Preuve d&#x27;inscription</td>" in page
+    assert "<td>proof-of-enrollment</td>" not in page
+    assert ">Preuve d&#x27;inscription</option>" in page  # the category filter too
+    assert "Download" not in page and "Indexed" not in page
+
+
+def test_the_explorer_names_types_in_english_for_an_english_reader(client):
+    DocumentIndexFactory(category="proof-of-enrollment")
+    client.force_login(StaffUserFactory(group="Staff"))
+
+    page = client.get("/documents/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "<td>Proof of enrollment</td>" in page
+
+
 def explorer_queries(client) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/documents/")

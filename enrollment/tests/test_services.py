@@ -169,6 +169,18 @@ def test_update_changes_an_undecided_enrollment():
     assert enrollment.load == Enrollment.Load.PART_TIME
 
 
+def test_update_refuses_to_move_the_status_outside_the_workflow():
+    enrollment = make(S.SUBMITTED)
+
+    with pytest.raises(TypeError, match="may not set: decided_at, status"):
+        services.enrollment_update(
+            enrollment=enrollment, by=None, status=S.APPROVED, decided_at=None, notes="x"
+        )
+
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.notes) == (S.SUBMITTED, "")
+
+
 def test_update_refuses_to_change_a_decided_enrollment_except_its_notes():
     enrollment = make(S.APPROVED)
 

@@ -17,7 +17,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, ProtectedError
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from avataq import locks
+from avataq.errors import AvataqError
 from portal.models import Account, ClaimAttempt, Invitation, OutgoingEmail
 from portal.services.mail import absolute_url, mail_may_be_asked_for, mail_queue
 from scholarships.models import Student
@@ -38,8 +40,10 @@ CLAIM_ATTEMPTS_PER_ADDRESS = 20
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
 
 
-class AccountError(Exception):
+class AccountError(AvataqError):
     """A request about an account that cannot be carried out; the message says why."""
+
+    code = "account"
 
 
 def normalize_email(email: str) -> str:
@@ -146,7 +150,7 @@ def account_confirm(*, token: str, user: AbstractBaseUser) -> Account:
         raise AccountError(
             _("This confirmation link is for another account. Sign out, then open it again.")
         )
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = locks.lock_one(Account.objects.filter(pk=account.pk))
     if account.confirmed_at is None:
         account.confirmed_at = timezone.now()
         account.save(update_fields=["confirmed_at"])
@@ -254,12 +258,12 @@ def _claims_refused_since(since: dt.datetime, **match: object) -> int:
 def _claimable_record(status_no: str, date_of_birth: dt.date) -> Student | None:
     """The unclaimed, open record these details name (locked), if any: what a claim
     within its limits is checked against."""
-    return (
-        Student.objects.select_for_update()
-        .filter(status_no=status_no, date_of_birth=date_of_birth, user__isnull=True,
-                is_active=True)
-        .first()
-    )  # fmt: skip
+    (found,) = locks.lock(
+        Student.objects.filter(
+            status_no=status_no, date_of_birth=date_of_birth, user__isnull=True, is_active=True
+        )
+    )
+    return found[0] if found else None
 
 
 @transaction.atomic
@@ -272,16 +276,13 @@ def student_claim(
 
     Refusals are counted per account, per status number (more accounts are no more
     guesses at one record) and per address; the locks make concurrent tries count."""
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = locks.lock_one(Account.objects.filter(pk=account.pk))
     if not account.is_confirmed:
         raise AccountError(_("Confirm your email before claiming your student record."))
     if Student.objects.filter(user=account.user).exists():
         raise AccountError(_("This account is already linked to a student record."))
     status_no = status_no.strip()[:20]
-    with connection.cursor() as cursor:  # one claim of a status number at a time
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"claim:{status_no}"]
-        )
+    locks.advisory_xact_lock(locks.Advisory.STUDENT_CLAIM, status_no)  # one claim at a time
     since = timezone.now() - dt.timedelta(days=1)
     refused_today = _claims_refused_since(since, account=account)
     within_limits = (
@@ -341,7 +342,7 @@ def invitation_create(
 ) -> tuple[Invitation, str]:
     """A one-time link for ``student`` (valid ``PORTAL_INVITATION_DAYS``), emailed to
     ``email``; returns the invitation and the link."""
-    student = Student.objects.select_for_update().get(pk=student.pk)
+    student = locks.lock_one(Student.objects.filter(pk=student.pk))
     if student.user_id is not None:
         raise AccountError(_("%(student)s already has a portal account.") % {"student": student})
     email = email.strip()
@@ -400,12 +401,12 @@ def invitation_accept(*, token: str, password: str) -> Account:
         raise AccountError(
             _("This invitation link is not valid any more. Ask staff for a new one.")
         )
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = locks.lock_one(Invitation.objects.filter(pk=invitation.pk))
     if invitation.used_at is not None:
         raise AccountError(
             _("This invitation link is not valid any more. Ask staff for a new one.")
         )
-    student = Student.objects.select_for_update().get(pk=invitation.student_id)
+    student = locks.lock_one(Student.objects.filter(pk=invitation.student_id))
     if student.user_id is not None:  # claimed since the link was opened
         raise AccountError(
             _("This invitation link is not valid any more. Ask staff for a new one.")

@@ -16,7 +16,6 @@ from scholarships.models import Student
 
 REMINDER_EVERY = dt.timedelta(days=7)
 # Enrollments whose documents are still awaited (a draft has no checklist yet).
-AWAITING = (Enrollment.Status.SUBMITTED, Enrollment.Status.APPROVED, Enrollment.Status.ACTIVE)
 
 
 @transaction.atomic
@@ -32,7 +31,7 @@ def document_reminders_send(*, now: dt.datetime | None = None) -> int:
     items = (
         ChecklistItem.objects.filter(
             status__in=[ChecklistItem.Status.MISSING, ChecklistItem.Status.REFUSED],
-            enrollment__status__in=AWAITING,
+            enrollment__status__in=Enrollment.AWAITING_STATUSES,
         )
         .exclude(enrollment__student_id__in=recently)
         .select_related("document_type", "enrollment__session")

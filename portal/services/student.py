@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from avataq.errors import DependencyUnavailable
+from avataq import locks
+from avataq.errors import AvataqError, DependencyUnavailable
 from documents.services import storage_atomic
 from enrollment.checklist import enrollment_document_add
 from enrollment.models import ChecklistItem, Enrollment, EnrollmentDocument
@@ -19,8 +20,6 @@ from enrollment.services import enrollment_create, enrollment_submit
 from scholarships.models import Program, School, Session, Student
 
 # A document can still be sent (or sent again) for items in these states…
-UPLOADABLE = (ChecklistItem.Status.MISSING, ChecklistItem.Status.REFUSED,
-              ChecklistItem.Status.RECEIVED)  # fmt: skip
 # …of an enrollment still under way (``Enrollment.takes_documents``).
 # Every upload keeps its object: a student sends one item's document a few times at
 # most, and a few dozen files a day; past that it is a fault or an abuse.
@@ -28,8 +27,10 @@ VERSIONS_PER_ITEM = 5
 UPLOADS_PER_DAY = 20
 
 
-class PortalError(Exception):
+class PortalError(AvataqError):
     """A student's request that cannot be carried out; the message says why."""
+
+    code = "portal"
 
 
 @transaction.atomic
@@ -61,12 +62,16 @@ def checklist_document_upload(
     documents app (type sniffing, size, key), and the item becomes received. The document
     storage not answering is a :class:`PortalError` the upload form shows: nothing was
     kept (no document, no object, the item as it was)."""
-    # The student first (the project's lock order: student, then enrollment, then its
-    # items), so two uploads of one student count each other; the item stays locked until
-    # the new document is in, so a staff review of it waits and then sees what was sent.
-    student = Student.objects.select_for_update().get(enrollments__checklist=item)
-    item = ChecklistItem.objects.select_for_update().select_related("enrollment").get(pk=item.pk)
-    if item.status not in UPLOADABLE:
+    # The student, the enrollment and the item, in the project's lock order (avataq.locks)
+    # as every path that touches them: two uploads of one student count each other, and
+    # the item stays locked until the new document is in, so a staff review of it waits
+    # and then sees what was sent.
+    [student], _enrollment, [item] = locks.lock(
+        Student.objects.filter(enrollments__checklist=item),
+        Enrollment.objects.filter(checklist=item),
+        ChecklistItem.objects.filter(pk=item.pk).select_related("enrollment", "document_type"),
+    )
+    if item.status not in ChecklistItem.UPLOADABLE_STATUSES:
         raise PortalError(_("%(type)s is already accepted.") % {"type": item.document_type})
     if not item.enrollment.takes_documents:
         raise PortalError(_("This enrollment is closed: it takes no more documents."))

@@ -404,3 +404,73 @@ def test_no_email_leaves_before_the_transaction_commits(django_capture_on_commit
         accounts.account_signup(email="annie@example.org", password=PASSWORD, language="en")
 
     assert mail.outbox == [] and len(callbacks) == 1
+
+
+# --- unconfirmed accounts expire -------------------------------------------------------------
+def signed_up_days_ago(days: int, email: str = "annie@example.org") -> Account:
+    """An account signed up (and sent its confirmation link) ``days`` ago, never confirmed."""
+    from django.utils import timezone
+
+    account = accounts.account_signup(email=email, password=PASSWORD, language="en")
+    then = timezone.now() - dt.timedelta(days=days)
+    Account.objects.filter(pk=account.pk).update(created_at=then)
+    OutgoingEmail.objects.filter(to=email).update(created_at=then)
+    return account
+
+
+def test_an_unconfirmed_account_whose_link_has_expired_is_removed_with_its_login():
+    account = signed_up_days_ago(8)
+
+    assert accounts.unconfirmed_accounts_expire() == 1
+
+    assert not Account.objects.filter(pk=account.pk).exists()
+    assert not type(account.user).objects.filter(pk=account.user_id).exists()
+
+
+def test_an_unconfirmed_account_whose_link_still_works_stays():
+    signed_up_days_ago(6)
+
+    assert accounts.unconfirmed_accounts_expire() == 0
+    assert Account.objects.count() == 1
+
+
+def test_an_account_sent_a_new_link_lately_stays():
+    account = signed_up_days_ago(30)
+    accounts.confirmation_resend(email=account.email)
+
+    assert accounts.unconfirmed_accounts_expire() == 0
+
+
+def test_a_confirmed_account_never_expires():
+    account = AccountFactory()
+    Account.objects.filter(pk=account.pk).update(created_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+
+    assert accounts.unconfirmed_accounts_expire() == 0
+
+
+def test_an_unconfirmed_account_linked_to_a_student_record_never_expires():
+    account = signed_up_days_ago(30)
+    student = StudentFactory(user=account.user)
+
+    assert accounts.unconfirmed_accounts_expire() == 0
+    student.refresh_from_db()
+    assert student.user == account.user
+
+
+def test_the_nightly_task_expires_unconfirmed_accounts():
+    from portal.tasks import unconfirmed_accounts_expire_task
+
+    signed_up_days_ago(8)
+
+    assert unconfirmed_accounts_expire_task() == 1
+    assert not Account.objects.exists()
+
+
+def test_the_beat_schedule_runs_the_expiry_every_night(settings):
+    entry = next(
+        entry
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if entry["task"] == "portal.tasks.unconfirmed_accounts_expire_task"
+    )
+
+    assert len(entry["schedule"].hour) == 1 and entry["schedule"].day_of_week == set(range(7))

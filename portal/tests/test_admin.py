@@ -90,6 +90,34 @@ def test_staff_invite_a_student_from_the_admin(client):
     assert OutgoingEmail.objects.filter(template_code="account_invitation").exists()
 
 
+def test_inviting_a_student_says_so_once(client):
+    from django.contrib.messages import get_messages
+
+    student = StudentFactory()
+    client.force_login(StaffUserFactory(group="Staff"))
+
+    response = client.post(
+        "/admin/portal/invitation/add/",
+        {"student": student.pk, "email": "new@example.org", "_save": "1"},
+        HTTP_ACCEPT_LANGUAGE="fr",
+        follow=True,
+    )
+
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Invitation envoyée par courriel à new@example.org."
+    ]
+
+
+def test_the_invitation_form_is_titled_in_good_french(client):
+    client.force_login(StaffUserFactory(group="Staff"))
+
+    page = client.get("/admin/portal/invitation/add/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "<h1>Ajout d&#x27;une invitation au portail</h1>" in page
+    assert "Ajout de invitation" not in page
+    assert 'name="_continue"' not in page  # an invitation is never edited
+
+
 @pytest.mark.parametrize("group", ["Finance", "Ops"])
 def test_other_roles_do_not_see_claim_attempts(client, group):
     client.force_login(StaffUserFactory(group=group))

@@ -1,25 +1,37 @@
 """End to end, in a real browser: Debian's Chromium driven by Playwright against a live
 server. A student signs up, cannot sign in before confirming, confirms (with the
 password), claims, applies, sends a PDF, finds it in the checklist, downloads it, and
-switches to French."""
+switches to French. And a student's day on a phone, in English and in French: sign in,
+apply, send a document, see the payments — its taps counted, its pages checked by
+axe-core."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 from django.core import mail as django_mail
-from django.db import connections
 from django.utils import timezone
 
+from avataq.dev import axe
+from avataq.tests.browser import (
+    DEVICES,
+    Journey,
+    chromium,
+    data_migration_rows,
+    needs_chromium,
+    this_years_sessions,
+)  # fmt: skip
+from billing import services as billing_services
+from billing.models import RateSchedule
+from billing.tests.factories import CommunityFareFactory, SchoolFeeFactory
 from documents.models import DocumentType
 from documents.tests.factories import PDF
-from enrollment.models import RequiredDocument
+from enrollment.models import ChecklistItem, Enrollment, RequiredDocument
+from enrollment.tests.factories import EnrollmentFactory
 from portal.models import OutgoingEmail
-from portal.tests.factories import PASSWORD
+from portal.tests.factories import PASSWORD, portal_student
 from scholarships.tests.factories import (
     ProgramFactory,
     ScholarYearFactory,
@@ -27,32 +39,13 @@ from scholarships.tests.factories import (
     StudentFactory,
 )
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here (make test installs it)"),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), needs_chromium]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls
-    # between steps are plain synchronous calls all the same.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with playwright_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-            )
-            yield browser
-            browser.close()
-            # Django keeps a connection per context, and Playwright's greenlet gives the
-            # test's ORM calls a context of their own: close that connection here, or it
-            # outlives the test and the test database cannot be dropped.
-            connections.close_all()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
@@ -155,3 +148,109 @@ def test_a_student_signs_up_applies_sends_a_pdf_and_reads_it_all_in_french(
     assert student.language == "fr"
     # Every step above worked without a line of JavaScript: the pages load none.
     assert not [url for url in requested if url.endswith(".js")]
+
+
+# --- a student's day, on a phone -------------------------------------------------------------
+# The taps each task takes at most (the README's table, beside Odoo's portal).
+PHONE = {
+    "sign in": 2,
+    "apply for the next session": 8,
+    "send a document": 2,
+    "see my payments": 1,
+}
+PHONE_SAYS = {
+    "en": {"received": "Received", "payments": "My payments", "hello": "Hello, Maata"},
+    "fr": {"received": "Reçu", "payments": "Mes paiements", "hello": "Bonjour, Maata"},
+}
+
+
+@pytest.fixture
+def student_in_fall():
+    """Maata, with a portal account: her fall enrollment approved and its sheet validated
+    (payments scheduled); the winter session open for applications, asking for a proof of
+    enrollment."""
+    data_migration_rows()
+    today = timezone.localdate()
+    year = today.year if today.month >= 8 else today.year - 1
+    fall, winter = this_years_sessions(application_deadline=max(today, dt.date(year, 12, 1)))
+    rates = RateSchedule.objects.get(scholar_year=fall.scholar_year)
+    program = ProgramFactory(name="Nursing", school__name="Cégep Marie-Victorin")
+    SchoolFeeFactory(rates=rates, school=program.school)
+    student = portal_student(first_name="Maata", last_name="Saunders", status_no="70002001")
+    student.user.username = student.user.email = "maata@example.org"
+    student.user.save()
+    CommunityFareFactory(rates=rates, community=student.community)
+    enrollment = EnrollmentFactory(
+        student=student, session=fall, program=program, status=Enrollment.Status.APPROVED
+    )
+    sheet = billing_services.compute_sheet(enrollment=enrollment)
+    billing_services.sheet_validate(sheet=sheet, by=None)
+    RequiredDocument.objects.create(
+        document_type=DocumentType.objects.get(code="proof-of-enrollment")
+    )
+    return student, winter, program
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_students_day_on_a_phone(live_server, browser, student_in_fall, language, tmp_path):
+    from playwright.sync_api import expect
+
+    student, winter, program = student_in_fall
+    student.language = language  # her file's language: the portal speaks it once signed in
+    student.save(update_fields=["language"])
+    says = PHONE_SAYS[language]
+    device = browser.new_context(
+        **{**DEVICES["Pixel 5"], "locale": language}, accept_downloads=True
+    )
+    page = device.new_page()
+    page.set_default_timeout(15_000)
+    j = Journey(page=page, base_url=live_server.url)
+
+    def no_serious_violations(where: str) -> None:
+        found = axe.violations(page)
+        assert not found, f"{where}: " + "; ".join(found)
+
+    j.task("sign in")
+    j.open("/account/login/")
+    j.type(page.locator("#id_username"), "maata@example.org")
+    j.type(page.locator("#id_password"), PASSWORD)
+    j.click(page.locator("main form.stack button"))
+    expect(page.get_by_role("heading", name=says["hello"])).to_be_visible()
+    no_serious_violations("dashboard")
+    j.shot(f"phone-dashboard-{language}")
+
+    j.task("apply for the next session")
+    j.click(page.locator("main a[href$='/my/enrollments/apply/']"))
+    j.choose(page.locator("select[name=session]"), str(winter.pk))
+    j.choose(page.locator("select[name=school]"), str(program.school_id))
+    j.click(page.locator("main form button"))
+    j.choose(page.locator("select[name=program]"), str(program.pk))
+    j.check(page.locator("input[name=load][value=full_time]"))
+    j.check(page.locator("input[name=residence][value=off_campus]"))
+    j.shot(f"phone-apply-{language}")
+    j.click(page.locator("main form button"))
+    winter_enrollment = Enrollment.objects.get(student=student, session=winter)
+    item = ChecklistItem.objects.get(enrollment=winter_enrollment)
+    expect(page.locator(f"#item-{item.pk} .badge")).to_have_class("badge missing")
+
+    j.task("send a document")
+    photo = tmp_path / "preuve.pdf"
+    photo.write_bytes(PDF)
+    j.attach(page.locator(f"#file-{item.pk}"), str(photo))
+    j.click(page.locator(f"#item-{item.pk} form.upload button"))
+    expect(page.locator(f"#item-{item.pk} .badge")).to_have_text(says["received"])
+    no_serious_violations("documents")
+    j.shot(f"phone-documents-{language}")
+
+    j.task("see my payments")
+    j.click(page.locator("header nav a[href$='/my/payments/']"))
+    expect(page.get_by_role("heading", name=says["payments"])).to_be_visible()
+    expect(page.locator("main")).to_contain_text("AVQ-")
+    no_serious_violations("payments")
+    j.shot(f"phone-payments-{language}")
+    device.close()
+
+    print(f"taps {j.tasks} (total {j.clicks}), typed {j.typed}, loads {j.loads}")
+    over = {task: (j.tasks[task], most) for task, most in PHONE.items() if j.tasks[task] > most}
+    assert j.tasks.keys() == PHONE.keys()
+    assert not over, f"more taps than the README says: {over}"

@@ -425,3 +425,18 @@ def test_the_admin_refuses_to_invite_a_student_who_has_an_account(client):
     assert response.status_code == 200
     assert "already has a portal account" in response.content.decode()
     assert not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "language, said",
+    [("en", "This email and password do not open an account."),
+     ("fr", "Ce courriel et ce mot de passe n&#x27;ouvrent aucun compte.")],
+)  # fmt: skip
+def test_a_failed_login_speaks_of_the_email_not_a_username(client, language, said):
+    AccountFactory(user__username="annie@example.org")
+    client.cookies["django_language"] = language
+
+    page = login(client, "annie@example.org", "not the password").content.decode()
+
+    assert said in page
+    assert "username" not in re.sub(r"<[^>]*>", "", page).lower()  # what the page reads

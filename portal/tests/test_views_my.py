@@ -411,3 +411,138 @@ def test_a_student_sends_at_most_twenty_files_a_day(student_client, student, set
 
     assert EnrollmentDocument.objects.count() == UPLOADS_PER_DAY
     assert "20 files today" in upload_outcome(sent[-1])
+
+
+# --- a student on a phone ------------------------------------------------------------------
+def item_block(page: str, item) -> str:
+    """The item's own block of the documents page (where the upload redirect opens)."""
+    start = page.index(f'<li id="item-{item.pk}">')
+    return page[start : page.index("</li>", start)]
+
+
+def test_an_upload_refusal_is_shown_inside_the_items_own_block(student_client, student, required):
+    items = list(ChecklistItem.objects.filter(enrollment=submitted_enrollment(student)))
+
+    response = upload_to(student_client, items[0], upload("cv.pdf", EXE))
+    page = student_client.get(reverse("portal:documents")).content.decode()
+
+    assert response.url.endswith(f"#item-{items[0].pk}")
+    assert "was not sent" in item_block(page, items[0])
+    assert "was not sent" not in item_block(page, items[1])
+    assert page.count("was not sent") == 1  # not at the top of the page as well
+
+
+def test_an_upload_refusal_reads_in_the_students_language(student_client, student, required):
+    student.language = "fr"
+    student.save()
+    student_client.cookies["django_language"] = "fr"
+    item = ChecklistItem.objects.filter(enrollment=submitted_enrollment(student)).first()
+
+    upload_to(student_client, item, upload("cv.pdf", EXE))
+    page = student_client.get(reverse("portal:documents")).content.decode()
+
+    block = " ".join(item_block(page, item).replace("\N{NO-BREAK SPACE}", " ").split())
+    assert "n'a pas été envoyé : son contenu n'est pas celui d'un fichier PDF" in block.replace(
+        "&#x27;", "'"
+    )
+
+
+def session_of(year: int, term: str = "fall"):
+    months = {"fall": (8, 25, 12, 20), "winter": (1, 6, 5, 5)}[term]
+    start = dt.date(year, months[0], months[1])
+    return SessionFactory(
+        scholar_year=ScholarYearFactory(first=year if term == "fall" else year - 1),
+        term=term,
+        start_date=start,
+        end_date=dt.date(year, months[2], months[3]),
+    )
+
+
+def test_the_current_enrollment_is_the_one_in_progress_not_a_completed_or_past_one(
+    student_client, student, monkeypatch
+):
+    monkeypatch.setattr(timezone, "localdate", lambda *a: dt.date(2026, 10, 1))
+    EnrollmentFactory(student=student, session=session_of(2025), status="completed")
+    EnrollmentFactory(student=student, session=session_of(2026, "winter"), status="approved")
+    now = EnrollmentFactory(student=student, session=session_of(2026), status="active")
+
+    board = student_client.get(reverse("portal:dashboard")).context["board"]
+
+    assert (board.current, board.in_progress, board.upcoming) == (now, True, None)
+
+
+def test_between_sessions_the_current_enrollment_is_the_next_one(
+    student_client, student, monkeypatch
+):
+    monkeypatch.setattr(timezone, "localdate", lambda *a: dt.date(2026, 6, 1))
+    EnrollmentFactory(student=student, session=session_of(2026, "winter"), status="completed")
+    EnrollmentFactory(student=student, session=session_of(2025), status="approved")  # ended
+    following = EnrollmentFactory(student=student, session=session_of(2026), status="submitted")
+
+    board = student_client.get(reverse("portal:dashboard")).context["board"]
+
+    assert (board.current, board.in_progress) == (following, False)
+
+
+def test_a_session_completed_last_year_is_not_the_current_enrollment(
+    student_client, student, monkeypatch
+):
+    monkeypatch.setattr(timezone, "localdate", lambda *a: dt.date(2026, 10, 1))
+    EnrollmentFactory(student=student, session=session_of(2025), status="completed")
+
+    response = student_client.get(reverse("portal:dashboard"))
+
+    assert response.context["board"].current is None
+    assert "You have no enrollment under way or to come." in response.content.decode()
+
+
+def test_nothing_is_missing_is_not_said_of_an_enrollment_without_a_checklist(
+    student_client, student, monkeypatch
+):
+    monkeypatch.setattr(timezone, "localdate", lambda *a: dt.date(2026, 9, 1))
+    EnrollmentFactory(student=student, session=session_of(2026), status="approved")
+
+    page = student_client.get(reverse("portal:dashboard")).content.decode()
+
+    assert "Nothing is missing." not in page
+    assert "No document has been asked for this enrollment yet." in page
+
+
+def test_nothing_is_missing_is_said_once_every_item_of_the_checklist_is_in(
+    student_client, student, required, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(timezone, "localdate", lambda *a: dt.date(2026, 9, 1))
+    enrollment = submitted_enrollment(student, session=session_of(2026))
+    for item in enrollment.checklist.all():
+        with django_capture_on_commit_callbacks(execute=True):
+            upload_to(student_client, item, upload())
+
+    page = student_client.get(reverse("portal:dashboard")).content.decode()
+
+    assert "Nothing is missing." in page
+
+
+@pytest.mark.parametrize("language, name", [("en", "Fall 2026"), ("fr", "Automne 2026")])
+def test_the_dashboard_names_the_session_not_its_code(
+    student_client, student, monkeypatch, language, name
+):
+    monkeypatch.setattr(timezone, "localdate", lambda *a: dt.date(2026, 9, 1))
+    student_client.cookies["django_language"] = language
+    EnrollmentFactory(student=student, session=session_of(2026), status="approved")
+
+    page = student_client.get(reverse("portal:dashboard")).content.decode()
+
+    assert f"<strong>{name}</strong>" in page
+    assert "2026F" not in page
+
+
+def test_a_sheets_pdf_is_named_in_the_students_language(client):
+    signed_in_payee(client, "fr")
+    sheet = ComputingSheet.objects.get(status="validated")
+
+    response = client.get(reverse("portal:sheet_pdf", args=[sheet.pk]))
+
+    session = str(sheet.enrollment.session.start_date.year)
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="feuille-de-calcul-automne-{session}-r1.pdf"'
+    )

@@ -104,3 +104,42 @@ def test_make_current_action_switches_the_current_year(client):
 
     assert response.status_code == 302
     assert ScholarYear.objects.get(is_current=True) == new
+
+
+# --- the counsellor, by name ----------------------------------------------------------------
+@pytest.fixture
+def annie():
+    return StaffUserFactory(
+        group="Counsellors", username="annie.baron", first_name="Annie", last_name="Baron"
+    )
+
+
+def test_staff_see_a_students_counsellor_by_full_name(staff_client, annie):
+    student = StudentFactory(counsellor=annie)
+
+    page = staff_client.get(f"/admin/scholarships/student/{student.pk}/change/").content.decode()
+    listed = staff_client.get("/admin/scholarships/student/").content.decode()
+
+    assert ">Annie Baron</option>" in page and "annie.baron" not in page
+    assert "Annie Baron" in listed and "annie.baron" not in listed
+
+
+def test_a_counsellor_sees_themself_by_full_name_on_their_students_page(client, annie):
+    from scholarships import services
+
+    student = StudentFactory()
+    student.counsellor = annie
+    services.student_save(student=student, by=None)
+    client.force_login(annie)
+
+    page = client.get(f"/admin/scholarships/student/{student.pk}/change/").content.decode()
+
+    assert "Annie Baron" in page and "annie.baron" not in page.replace("Annie Baron", "")
+
+
+def test_a_counsellor_without_a_name_shows_by_username(staff_client):
+    student = StudentFactory(counsellor=StaffUserFactory(username="ops.bot"))
+
+    page = staff_client.get(f"/admin/scholarships/student/{student.pk}/change/").content.decode()
+
+    assert ">ops.bot</option>" in page

@@ -2,12 +2,13 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from avataq.commands import AvataqCommand
 from avataq.services import DEMO_LOGINS, demo_logins_ensure
 
 
-class Command(BaseCommand):
+class Command(AvataqCommand):
     help = "Create the demo logins (one per role) and print them. DEBUG only."
 
     def handle(self, *args, **options) -> None:

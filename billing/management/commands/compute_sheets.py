@@ -1,7 +1,8 @@
 import re
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from avataq.commands import AvataqCommand
 from billing.bulk import sheets_compute_bulk
 from enrollment.models import Enrollment
 from scholarships.models import Session
@@ -9,7 +10,7 @@ from scholarships.models import Session
 TERMS = {"F": "fall", "W": "winter", "S": "summer"}
 
 
-class Command(BaseCommand):
+class Command(AvataqCommand):
     help = "Compute the first computing sheet of every enrollment of a session (bulk inserts)."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -1,12 +1,13 @@
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from avataq.commands import AvataqCommand
 from billing.demo import bank_demo_seed, billing_demo_seed
 from enrollment.demo import demo_seed
 
 MAX_STUDENTS = 50_000
 
 
-class Command(BaseCommand):
+class Command(AvataqCommand):
     help = (
         "Load realistic demo data (idempotent): years, sessions, schools, students, "
         "enrollments, rates and validated computing sheets."

@@ -12,15 +12,9 @@ Exit codes, for every documents command:
 
 from __future__ import annotations
 
-from typing import Any
+from avataq.commands import EXIT_PROBLEMS, EXIT_UNAVAILABLE, AvataqCommand
 
-from django.core.management.base import BaseCommand, CommandError
-from django.db import InterfaceError, OperationalError
-
-from avataq.errors import DependencyUnavailable
-
-EXIT_PROBLEMS = 1
-EXIT_UNAVAILABLE = 2
+__all__ = ["EXIT_PROBLEMS", "EXIT_UNAVAILABLE", "DocumentsCommand", "exit_codes_help"]
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 done; {problems}2 a dependency (the document storage, the database) "
@@ -32,21 +26,5 @@ def exit_codes_help(problems: str = "") -> str:
     return EXIT_CODES_HELP.format(problems=f"1 {problems}; " if problems else "")
 
 
-class DocumentsCommand(BaseCommand):
-    def execute(self, *args: Any, **options: Any) -> str | None:
-        try:
-            return super().execute(*args, **options)
-        except DependencyUnavailable as exc:
-            detail = getattr(exc, "detail", "") or str(exc)
-            raise CommandError(
-                f"the {exc.dependency} did not answer: {_one_line(detail)}",
-                returncode=EXIT_UNAVAILABLE,
-            ) from exc
-        except (OperationalError, InterfaceError) as exc:
-            raise CommandError(
-                f"the database did not answer: {_one_line(str(exc))}", returncode=EXIT_UNAVAILABLE
-            ) from exc
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+class DocumentsCommand(AvataqCommand):
+    """The documents commands: the project's command error boundary (avataq.commands)."""

@@ -1,12 +1,13 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from avataq.commands import AvataqCommand
 from portal.services.demo import DEMO_STUDENT_EMAIL, demo_student_ensure
 
 
-class Command(BaseCommand):
+class Command(AvataqCommand):
     help = (
         "Give the demo student with the longest history a confirmed portal account "
         f"({DEMO_STUDENT_EMAIL}, the demo password). DEBUG only."

@@ -1,11 +1,12 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from avataq.commands import AvataqCommand
 from scholarships.services import ImportFileError, students_import
 
 
-class Command(BaseCommand):
+class Command(AvataqCommand):
     help = (
         "Create or update students from a CSV file, by status_no. Columns: status_no, "
         "first_name, last_name, date_of_birth (YYYY-MM-DD), community (name or code); "

@@ -351,6 +351,13 @@ def match_undo(*, match: Match, by: AbstractBaseUser | None) -> Match:
     match = Match.objects.select_for_update().get(pk=match.pk)
     if match.undone_at is not None:
         raise ReconciliationConflict(gettext("This match was already undone."))
+    if match.kind == Match.Kind.RETURN or (
+        match.payment_id
+        and ScheduledPayment.objects.filter(pk=match.payment_id, status=Payment.RETURNED).exists()
+    ):
+        raise ReconciliationConflict(
+            gettext("The bank returned this payment: its matches stay as the statement shows.")
+        )
     line = StatementLine.objects.select_for_update(no_key=True).get(pk=match.line_id)
     if match.invoice_id:
         invoice = SchoolInvoice.objects.select_for_update(no_key=True).get(pk=match.invoice_id)

@@ -39,7 +39,7 @@ from avataq.tests.world import (
     World,
     build_world,
 )
-from billing.models import StatementImport
+from billing.models import PaymentRun, StatementImport
 
 pytestmark = pytest.mark.django_db
 
@@ -308,6 +308,7 @@ def site_probes(world: World, role: str) -> list[Probe]:
     explorer = (Role.COUNSELLOR, Role.STAFF, Role.FINANCE, Role.OPS, Role.SUPERUSER)
     statement, line, match = world.statement, world.line, world.match
     statement_file = StatementImport.objects.get()
+    run = PaymentRun.objects.get()
     finance_post = only(*FINANCE_ONLY, yes={REDIRECT})  # back to the page, with a message
     staff_pages = only(Role.STAFF, Role.FINANCE, Role.OPS, Role.SUPERUSER, admin=True)
     enrollment_staff = (Role.STAFF, Role.SUPERUSER)  # all students' enrollments and checklists
@@ -362,6 +363,15 @@ def site_probes(world: World, role: str) -> list[Probe]:
         ("finance:invoice", "POST", {"line_pk": line.pk}, finance_post, "", {"invoice": "no"}),
         ("finance:write-off", "POST", {"line_pk": line.pk}, finance_post, "", {"amount": "x"}),
         ("finance:undo", "POST", {"match_pk": match.pk}, finance_post, "", {}),
+        # Payment runs (the world's run is prepared, by someone else than Finance's user).
+        ("finance:runs", "GET", {}, only(*FINANCE_ONLY), "", {}),
+        ("finance:run", "GET", {"pk": run.pk}, only(*FINANCE_ONLY), "", {}),
+        ("finance:run-file", "GET", {"pk": run.pk, "kind": "pain001"},
+         only(*FINANCE_ONLY, yes={MISSING}), "", {}),  # no file before it is sent
+        ("finance:run-build", "POST", {}, finance_post, "", {"due_until": "x"}),
+        ("finance:run-approve", "POST", {"pk": run.pk}, finance_post, "", {}),
+        ("finance:run-send", "POST", {"pk": run.pk}, finance_post, "", {}),
+        ("finance:run-cancel", "POST", {"pk": run.pk}, finance_post, "", {}),
         # Documents: the explorer, downloads (302 to a 60-second link), the ingest API.
         ("documents:explorer", "GET", {}, only(*explorer), "", {}),
         ("documents:download", "GET", {"pk": b.index.pk}, download_expectation(owner="B"),

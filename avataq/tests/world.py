@@ -32,6 +32,7 @@ from billing.models import (
     StatementImport,
     StatementLine,
 )
+from billing.payments import runs as payment_runs
 from billing.tests.factories import CommunityFareFactory, RateScheduleFactory, SchoolFeeFactory
 from documents import services as document_services
 from documents.models import DocumentAccess, DocumentIndex, DocumentType
@@ -233,6 +234,7 @@ def build_world(capture) -> World:
         created_by=users[Role.STAFF],
         expires_at=timezone.now() + dt.timedelta(days=3),
     )
+    run = payment_runs.payment_run_build(due_until=dt.date(2030, 1, 1), by=users[NO_GROUP])
     world = World(
         a=a,
         b=b,
@@ -259,6 +261,7 @@ def build_world(capture) -> World:
             rates,
             Group.objects.get(name="Staff"),
             statement_file,
+            run,
         ]
     }
     return world

@@ -240,6 +240,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         {STAFF: A, FINANCE: A},
     ),
     Capability(
+        "billing.bank_details_reveal",
+        "See a full account number on the bank details' page (each reading logged)",
+        ("billing.reveal_bankdetails",),
+        {STAFF: A, FINANCE: A},
+    ),
+    Capability(
         "billing.bank_details_accesses",
         "See who read a full account number",
         perms("billing", ["bankdetailsaccess"], "view"),
@@ -250,6 +256,13 @@ CAPABILITIES: tuple[Capability, ...] = (
         "Prepare, approve (another person's), cancel payment runs and produce their bank "
         "files; set the ledger accounts of the accounting export (/finance/runs/)",
         perms("billing", ["paymentrun", "ledgeraccount"], "view", "add", "change"),
+        {FINANCE: A},
+    ),
+    Capability(
+        "billing.ledger_export",
+        "Export the general ledger of payment runs, returns and write-offs (CSV, Xero), per "
+        "run or per month",
+        ("billing.export_ledger",),
         {FINANCE: A},
     ),
     Capability(

@@ -578,4 +578,4 @@ EnrollmentAdmin.has_compute_permission = ComputingSheetAdmin.has_compute_permiss
 EnrollmentAdmin.extra_steps = _compute_step
 
 # Bank accounts (Finance) live in their own module.
-from billing import admin_accounts  # noqa: E402, F401
+from billing import admin_accounts, admin_payments  # noqa: E402, F401

@@ -75,6 +75,7 @@ class BankDetails(models.Model):
         verbose_name = _("bank details")
         verbose_name_plural = _("bank details")
         ordering = ["pk"]
+        permissions = [("reveal_bankdetails", _("Can see a full account number (logged)"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(student__isnull=False, school__isnull=True)
@@ -193,6 +194,7 @@ class PaymentRun(models.Model):
         verbose_name = _("payment run")
         verbose_name_plural = _("payment runs")
         ordering = ["-pk"]
+        permissions = [("export_ledger", _("Can export the general ledger"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("prepared_by")),

@@ -23,4 +23,6 @@ urlpatterns = [
     path("runs/<int:pk>/cancel/", views_runs.run_cancel, name="run-cancel"),
     path("runs/<int:pk>/send/", views_runs.run_send, name="run-send"),
     path("runs/<int:pk>/file/<str:kind>/", views_runs.run_download, name="run-file"),
+    path("runs/<int:pk>/ledger/<str:fmt>/", views_runs.run_export, name="run-ledger"),
+    path("ledger/", views_runs.ledger_export, name="ledger"),
 ]

@@ -20,27 +20,35 @@ from django.views.decorators.http import require_GET, require_POST
 
 from avataq.errors import AvataqError
 from billing.models import PaymentRun
-from billing.payments import runs
+from billing.payments import ledger, runs
 from billing.views import _refuse
 from documents.storage import StorageUnavailable, document_storage
 from scholarships.models import Session
 
 RUNS = "billing.change_paymentrun"
+LEDGER = "billing.export_ledger"
 CONTENT_TYPES = {"pain001": "application/xml", "cpa005": "text/plain"}
 
 
-def runs_required(view: Callable) -> Callable:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not request.user.has_perm(RUNS):
-            raise PermissionDenied("Payment runs are for the Finance group.")
-        response = view(request, *args, **kwargs)
-        response["Cache-Control"] = "no-store"
-        return response
+def finance_required(permission: str) -> Callable[[Callable], Callable]:
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not request.user.has_perm(permission):
+                raise PermissionDenied("This screen is for the Finance group.")
+            response = view(request, *args, **kwargs)
+            response["Cache-Control"] = "no-store"
+            return response
 
-    return wrapper
+        return wrapper
+
+    return decorator
+
+
+runs_required = finance_required(RUNS)
+ledger_required = finance_required(LEDGER)
 
 
 class BuildForm(forms.Form):
@@ -92,6 +100,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run, "payees": runs.run_totals_by_payee(run), "exclusions": exclusions[:500],
         "may_approve": run.status == PaymentRun.Status.PREPARED
         and run.prepared_by_id != request.user.pk,
+        "may_export": run.status == PaymentRun.Status.SENT
+        and request.user.has_perm(LEDGER),
     })  # fmt: skip
 
 
@@ -143,3 +153,65 @@ def run_download(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         ttl=settings.DOCUMENT_URL_TTL,
     )  # fmt: skip
     return HttpResponseRedirect(url)
+
+
+# --- the accounting export ---------------------------------------------------------------
+class LedgerForm(forms.Form):
+    month = forms.RegexField(
+        label=gettext_lazy("Month"), regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        help_text=gettext_lazy("Like 2026-09."),
+        error_messages={"invalid": gettext_lazy("Write the month like 2026-09.")},
+    )  # fmt: skip
+    format = forms.ChoiceField(
+        label=gettext_lazy("Layout"),
+        choices=[("gl", gettext_lazy("General ledger (CSV)")),
+                 ("xero", gettext_lazy("Xero manual journal (CSV)"))],
+    )  # fmt: skip
+
+
+def _csv_file(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_GET
+@ledger_required
+def run_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """A sent run's ledger lines, as a general-ledger CSV or Xero's import."""
+    run = get_object_or_404(PaymentRun, pk=pk)
+    if fmt not in ledger.FORMATS:
+        raise Http404("No such layout.")
+    try:
+        data = ledger.render(ledger.run_entries(run), fmt)
+    except AvataqError as exc:
+        messages.error(request, str(exc))
+        return redirect("finance:run", pk=pk)
+    return _csv_file(data, ledger.filename(f"run-{run.pk}", fmt))
+
+
+@require_GET
+@ledger_required
+def ledger_export(request: HttpRequest) -> HttpResponse:
+    """The month export page; with a month and a layout asked, the file itself."""
+    form = LedgerForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        month, fmt = form.cleaned_data["month"], form.cleaned_data["format"]
+        try:
+            data = ledger.render(ledger.month_entries(month), fmt)
+        except AvataqError as exc:
+            messages.error(request, str(exc))
+        else:
+            return _csv_file(data, ledger.filename(month, fmt))
+    return render(request, "billing/run_ledger.html", {
+        "form": form if form.is_bound else LedgerForm(), "codes": _ledger_codes(),
+    })  # fmt: skip
+
+
+def _ledger_codes() -> list[tuple[str, str, str]]:
+    """(kind, what it is, account code) as the export books them."""
+    codes = ledger.account_codes()
+    return [
+        (kind, gettext(label), ledger.account_for(kind, codes))
+        for kind, label in ledger.LEDGER_KINDS.items()
+    ]

@@ -9,6 +9,7 @@ country's length and format, and a BIC's shape are checked by ``schwifty``."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -71,6 +72,53 @@ def validate_iban(*, iban: str, bic: str) -> tuple[str, str]:
     return checked_iban.compact, checked_bic.compact
 
 
+@dataclass(frozen=True)
+class CleanDetails:
+    """Bank details as they are stored: checked, compact, the number still in clear."""
+
+    holder_name: str
+    scheme: str
+    institution: str
+    transit: str
+    number: str
+    bic: str
+
+
+def bank_details_clean(
+    *,
+    for_student: bool,
+    holder_name: str,
+    scheme: str = Scheme.CANADA,
+    institution: str = "",
+    transit: str = "",
+    account: str = "",
+    iban: str = "",
+    bic: str = "",
+) -> CleanDetails:
+    """The details checked (nothing written), or :class:`BankDetailsInvalid` naming the
+    field refused: what the entry forms check before the service stores them."""
+    holder_name = (holder_name or "").strip()
+    if not holder_name:
+        raise BankDetailsInvalid(gettext("Account holder: a name is needed."))
+    if scheme == Scheme.CANADA:
+        institution, transit, number = validate_canadian(
+            institution=institution, transit=transit, account=account
+        )
+        bic = ""
+    elif scheme == Scheme.IBAN:
+        if for_student:
+            raise BankDetailsInvalid(
+                gettext("Students are paid by Canadian direct deposit: IBAN is for schools.")
+            )
+        number, bic = validate_iban(iban=iban, bic=bic)
+        institution = transit = ""
+    else:
+        raise BankDetailsInvalid(
+            gettext("Unknown kind of account %(scheme)r.") % {"scheme": scheme}
+        )
+    return CleanDetails(holder_name[:100], scheme, institution, transit, number, bic)
+
+
 @transaction.atomic
 def bank_details_set(
     *,
@@ -90,33 +138,18 @@ def bank_details_set(
     history, and a student is told at the address on file."""
     if (student is None) == (school is None):
         raise PaymentError(gettext("Bank details belong to one student or one school."))
-    holder_name = (holder_name or "").strip()
-    if not holder_name:
-        raise BankDetailsInvalid(gettext("Account holder: a name is needed."))
-    if scheme == Scheme.CANADA:
-        institution, transit, number = validate_canadian(
-            institution=institution, transit=transit, account=account
-        )
-        bic = ""
-    elif scheme == Scheme.IBAN:
-        if student is not None:
-            raise BankDetailsInvalid(
-                gettext("Students are paid by Canadian direct deposit: IBAN is for schools.")
-            )
-        number, bic = validate_iban(iban=iban, bic=bic)
-        institution = transit = ""
-    else:
-        raise BankDetailsInvalid(
-            gettext("Unknown kind of account %(scheme)r.") % {"scheme": scheme}
-        )
+    clean = bank_details_clean(
+        for_student=student is not None, holder_name=holder_name, scheme=scheme,
+        institution=institution, transit=transit, account=account, iban=iban, bic=bic,
+    )  # fmt: skip
     owner = {"student": student} if student is not None else {"school": school}
     details = BankDetails.objects.select_for_update().filter(**owner).first()
     details = details or BankDetails(**owner)
-    details.holder_name = holder_name[:100]
-    details.scheme = scheme
-    details.institution, details.transit, details.bic = institution, transit, bic
-    details.account_ciphertext = crypto.encrypt(number)
-    details.account_last3 = number[-3:]
+    details.holder_name = clean.holder_name
+    details.scheme = clean.scheme
+    details.institution, details.transit, details.bic = clean.institution, clean.transit, clean.bic
+    details.account_ciphertext = crypto.encrypt(clean.number)
+    details.account_last3 = clean.number[-3:]
     details.status = BankDetails.Status.PENDING
     details.changed_by, details.changed_at = by, timezone.now()
     details.confirmed_by = details.confirmed_at = None

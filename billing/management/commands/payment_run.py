@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from avataq.errors import AvataqError
 from billing.management.commands.compute_sheets import TERMS
 from billing.models import PaymentRun
-from billing.payments import runs
+from billing.payments import ledger, runs
 from scholarships.models import Session
 
 
@@ -21,7 +21,8 @@ def _date(text: str) -> dt.date:
 class Command(BaseCommand):
     help = (
         "Payment runs for ops: build (prepared by --by), approve (by another Finance "
-        "user), file (produce the bank files, mark the payments sent), cancel."
+        "user), file (produce the bank files, mark the payments sent), cancel, export "
+        "(the general ledger of a run or a month, as CSV or Xero's manual-journal import)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,8 +37,16 @@ class Command(BaseCommand):
             step.add_argument("run", type=int, help="the run's number")
         for action in sub.choices.values():
             action.add_argument("--by", required=True, help="username of the Finance user")
+        export = sub.add_parser("export", help="the general ledger of a month or of a run")
+        scope = export.add_mutually_exclusive_group(required=True)
+        scope.add_argument("--month", help="YYYY-MM: the runs paid, returns and write-offs")
+        scope.add_argument("--run", type=int, help="the run's number (a sent run)")
+        export.add_argument("--format", choices=ledger.FORMATS, default="gl")
+        export.add_argument("--output", help="file to write (default: standard output)")
 
-    def handle(self, *args, action: str, by: str, **options) -> None:
+    def handle(self, *args, action: str, by: str = "", **options) -> None:
+        if action == "export":
+            return self._export(options)
         user = get_user_model().objects.filter(username=by).first()
         if user is None:
             raise CommandError(f"--by {by!r}: no such user")
@@ -63,6 +72,28 @@ class Command(BaseCommand):
             f"{run.total} CAD, {run.exclusions.count()} left out"
             + (f"; files {run.pain001_key} {run.cpa005_key}" if run.pain001_key else "")
         )
+
+    def _export(self, options) -> None:
+        try:
+            if options["run"] is not None:
+                run = PaymentRun.objects.filter(pk=options["run"]).first()
+                if run is None:
+                    raise CommandError(f"no payment run {options['run']}")
+                entries = ledger.run_entries(run)
+            else:
+                entries = ledger.month_entries(options["month"])
+            data = ledger.render(entries, options["format"])
+        except AvataqError as exc:
+            raise CommandError(str(exc)) from None
+        if options.get("output"):
+            try:
+                with open(options["output"], "wb") as out:
+                    out.write(data)
+            except OSError as exc:
+                raise CommandError(f"--output {options['output']!r}: {exc.strerror}") from None
+            self.stderr.write(f"{len(entries)} ledger lines written to {options['output']}")
+        else:
+            self.stdout.write(data.decode("utf-8"), ending="")
 
     def _build(self, user, options) -> PaymentRun:
         session = None

@@ -43,6 +43,8 @@ LOCK_ORDER: tuple[str, ...] = (
     "billing.computingsheet",
     "billing.schoolinvoice",
     "billing.schoolinvoicedocument",
+    "billing.bankdetails",
+    "billing.paymentrun",
     "billing.scheduledpayment",
     "billing.bankaccount",
     "billing.statementimport",
@@ -51,6 +53,7 @@ LOCK_ORDER: tuple[str, ...] = (
     # A statement's row serialises the refresh of its proposals, which follows the
     # matches that change them: locked after them.
     "billing.bankstatement",
+    "billing.ledgeraccount",
     "documents.documentindex",
     "portal.outgoingemail",
 )
@@ -86,7 +89,10 @@ def lock(*querysets: QuerySet, no_key: bool = True) -> list[list[models.Model]]:
     ordered = sorted(enumerate(querysets), key=lambda item: _rank(item[1].model))
     rows: dict[int, list[models.Model]] = {}
     for index, queryset in ordered:
-        rows[index] = list(queryset.select_for_update(no_key=no_key, of=("self",)).order_by("pk"))
+        locking = queryset.select_for_update(no_key=no_key, of=("self",))
+        if not locking.query.is_sliced:  # a slice (a batch) is ordered by pk by its caller
+            locking = locking.order_by("pk")
+        rows[index] = list(locking)
     return [rows[index] for index in range(len(querysets))]
 
 

@@ -233,6 +233,45 @@ CAPABILITIES: tuple[Capability, ...] = (
         {FINANCE: A},
     ),
     Capability(
+        "billing.bank_details",
+        "Enter, change and confirm (another person's entry) students' and schools' bank "
+        "details, shown masked",
+        perms("billing", ["bankdetails"], "view", "add", "change"),
+        {STAFF: A, FINANCE: A},
+    ),
+    Capability(
+        "billing.bank_details_reveal",
+        "See a full account number on the bank details' page (each reading logged)",
+        ("billing.reveal_bankdetails",),
+        {STAFF: A, FINANCE: A},
+    ),
+    Capability(
+        "billing.bank_details_accesses",
+        "See who read a full account number",
+        perms("billing", ["bankdetailsaccess"], "view"),
+        {FINANCE: A, OPS: A},
+    ),
+    Capability(
+        "billing.payment_runs",
+        "Prepare, approve (another person's), cancel payment runs and produce their bank "
+        "files; set the ledger accounts of the accounting export (/finance/runs/)",
+        perms("billing", ["paymentrun", "ledgeraccount"], "view", "add", "change"),
+        {FINANCE: A},
+    ),
+    Capability(
+        "billing.ledger_export",
+        "Export the general ledger of payment runs, returns and write-offs (CSV, Xero), per "
+        "run or per month",
+        ("billing.export_ledger",),
+        {FINANCE: A},
+    ),
+    Capability(
+        "billing.payment_runs.view",
+        "See payment runs",
+        perms("billing", ["paymentrun"], "view"),
+        {FINANCE: A, OPS: A},
+    ),
+    Capability(
         "reconciliation",
         "Import bank statements and reconcile them (/finance/)",
         perms("billing", BANK_RECORDS, "add", "change"),

@@ -262,6 +262,34 @@ if BACKUP_ENCRYPTION_KEY:
             "BACKUP_ENCRYPTION_KEY", "BACKUP_ENCRYPTION_KEY must be 32 bytes, base64-encoded."
         )
         BACKUP_ENCRYPTION_KEY = None
+# Bank details (account numbers) are encrypted at rest with Fernet. BANK_DETAILS_KEYS: one
+# or more Fernet keys, comma-separated, the first encrypting; the others still decrypt
+# until `manage.py rotate_bank_key` has re-encrypted every number under the first.
+BANK_DETAILS_KEYS = env.list("BANK_DETAILS_KEYS", default=[])
+if not BANK_DETAILS_KEYS:
+    if not DEBUG:
+        env.require("BANK_DETAILS_KEYS", FULL_MODE_REASON)
+    # Only with DEBUG on: a fixed key for development data, never for real accounts.
+    BANK_DETAILS_KEYS = ["ZGV2ZWxvcG1lbnQtb25seS1iYW5rLWtleS0wMDAwMDA="]
+else:
+    import base64
+    import binascii as _binascii
+
+    for _key in BANK_DETAILS_KEYS:
+        try:
+            if len(base64.urlsafe_b64decode(_key)) != 32:
+                raise ValueError
+        except (_binascii.Error, ValueError):
+            env.error("BANK_DETAILS_KEYS", "each BANK_DETAILS_KEYS entry must be a Fernet key.")
+            break
+# The program's own account, which payment files debit, and its bank's identifiers.
+PAYMENTS_DEBTOR_NAME = env.str("PAYMENTS_DEBTOR_NAME", "Avataq Sponsorship Program")
+PAYMENTS_DEBTOR_INSTITUTION = env.str("PAYMENTS_DEBTOR_INSTITUTION", "815")
+PAYMENTS_DEBTOR_TRANSIT = env.str("PAYMENTS_DEBTOR_TRANSIT", "00001")
+PAYMENTS_DEBTOR_ACCOUNT = env.str("PAYMENTS_DEBTOR_ACCOUNT", "0000000")
+# CPA-005: the originator id the bank assigned, and the bank's data centre.
+PAYMENTS_CPA_ORIGINATOR_ID = env.str("PAYMENTS_CPA_ORIGINATOR_ID", "0000000000")
+PAYMENTS_CPA_DATA_CENTRE = env.str("PAYMENTS_CPA_DATA_CENTRE", "00000")
 PG_BIN_DIR = env.str("PG_BIN_DIR")  # where pg_dump/pg_restore live, if not found by version
 
 # --- Email ------------------------------------------------------------------------------

@@ -608,4 +608,4 @@ class EnrollmentWithSheetsAdmin(SheetComputationMixin, EnrollmentAdmin):
 
 
 # Bank accounts (Finance) live in their own module.
-from billing import admin_accounts  # noqa: E402, F401
+from billing import admin_accounts, admin_payments  # noqa: E402, F401

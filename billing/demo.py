@@ -38,7 +38,7 @@ from billing.models import (
 )
 from billing.signals import payment_sent, sheet_validated
 from enrollment.models import Enrollment
-from scholarships.models import Community, ScholarYear, School
+from scholarships.models import Community, ScholarYear, School, Student
 
 Payment = ScheduledPayment.Status
 FARES = {  # return fares to Montréal, roughly by distance
@@ -338,6 +338,9 @@ def _returned_handled(payment: ScheduledPayment) -> None:
     student), and the suggestion to match it again is rejected."""
     from billing.matching import match_undo, suggestion_reject
 
+    payment.refresh_from_db(fields=["status"])
+    if payment.status == Payment.RETURNED:
+        return  # the import read the bank's return and reopened the payment itself
     match = Match.objects.filter(payment=payment, undone_at__isnull=True).first()
     if match is None:
         return
@@ -369,3 +372,92 @@ def bank_demo_seed(*, today: dt.date | None = None) -> int:
     if returned is not None and job.status == job.Status.DONE:
         _returned_handled(returned)
     return job.lines_new
+
+
+# --- bank details and payment runs -------------------------------------------------------
+DEMO_PREPARER, DEMO_APPROVER = "finance.marie", "finance.jonas"
+RUN_AHEAD = dt.timedelta(days=21)  # a run pays what falls due in three weeks from the next
+UNCONFIRMED_EVERY, MISSING_EVERY = 12, 10  # some details wait, some students have none
+
+
+def _demo_account(pk: int, digits: int) -> str:
+    return f"{pk:0{digits}d}"[-digits:]
+
+
+def _finance_colleague(username: str):
+    """A Finance user of the demo's past (no password: nobody signs in as them)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from avataq.roles import FINANCE
+
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"is_staff": True}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save()
+        user.groups.add(Group.objects.get(name=FINANCE))
+    return user
+
+
+def payments_demo_seed(*, today: dt.date | None = None) -> int:
+    """Bank details for the demo students with payments coming and for the schools
+    (entered by one Finance colleague, confirmed by another; a few still waiting, a few
+    students with none), then two runs: the students' next payments, approved, and the
+    schools', waiting for a second person's approval — which the ``finance`` login may
+    give. Once: nothing is added when a run exists. Returns how many details were set."""
+    from billing.models import BankDetails, PaymentRun
+    from billing.payments import runs
+    from billing.payments.bank_details import bank_details_confirm, bank_details_set
+    from billing.signals import bank_details_changed
+
+    if PaymentRun.objects.exists():
+        return 0
+    today = today or timezone.localdate()
+    preparer, approver = _finance_colleague(DEMO_PREPARER), _finance_colleague(DEMO_APPROVER)
+    scheduled = ScheduledPayment.objects.filter(status=Payment.SCHEDULED, due_date__gte=today)
+    until = {
+        payee: (first or today) + RUN_AHEAD
+        for payee in ("student", "school")
+        for first in [scheduled.filter(payee=payee).aggregate(first=Min("due_date"))["first"]]
+    }
+    students = (
+        scheduled.filter(payee="student", due_date__lte=until["student"])
+        .values_list("enrollment__student_id", "enrollment__student__first_name",
+                     "enrollment__student__last_name")
+        .distinct().order_by("enrollment__student_id")
+    )  # fmt: skip
+    schools = School.objects.filter(bank_details__isnull=True).order_by("pk")
+    done = 0
+    with _nobody_told(bank_details_changed):
+        for n, (pk, first, last) in enumerate(students):
+            if (
+                n % MISSING_EVERY == MISSING_EVERY - 1
+                or BankDetails.objects.filter(student_id=pk).exists()
+            ):
+                continue
+            details = bank_details_set(
+                student=Student.objects.get(pk=pk), holder_name=f"{first} {last}",
+                institution="815", transit=f"{30000 + pk % 900:05d}",
+                account=_demo_account(pk * 7919, 9), by=preparer,
+            )  # fmt: skip
+            if n % UNCONFIRMED_EVERY:
+                bank_details_confirm(details=details, by=approver)
+            done += 1
+        for school in schools:
+            details = bank_details_set(
+                school=school, holder_name=school.name[:100], institution="006",
+                transit=f"{10000 + school.pk:05d}", account=_demo_account(school.pk * 104729, 7),
+                by=preparer,
+            )  # fmt: skip
+            bank_details_confirm(details=details, by=approver)
+            done += 1
+    with _nobody_told(payment_sent):
+        approved = runs.payment_run_build(
+            due_until=until["student"], payee_kind="student", by=preparer
+        )
+        if approved.payment_count:
+            runs.payment_run_approve(run=approved, by=approver)
+        runs.payment_run_build(due_until=until["school"], payee_kind="school", by=preparer)
+    return done

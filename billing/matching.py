@@ -366,6 +366,10 @@ def match_undo(*, match: Match, by: AbstractBaseUser | None) -> Match:
     )
     if match.undone_at is not None:
         raise ReconciliationConflict(gettext("This match was already undone."))
+    if match.kind == Match.Kind.RETURN or (payments and payments[0].status == Payment.RETURNED):
+        raise ReconciliationConflict(
+            gettext("The bank returned this payment: its matches stay as the statement shows.")
+        )
     if match.invoice_id:
         invoice = invoices[0]
         invoice.reconciled_amount -= match.amount

@@ -225,6 +225,8 @@ class ScheduledPayment(models.Model):
         PAID = "paid", _("Paid")
         RECONCILED = "reconciled", _("Reconciled")
         CANCELLED = "cancelled", _("Cancelled")
+        # The bank sent it back (a closed account…): due again, offered to the next run.
+        RETURNED = "returned", _("Returned by the bank")
 
     # Owed and not cancelled.
     LIVE_STATUSES = (Status.SCHEDULED, Status.SENT, Status.PAID, Status.RECONCILED)
@@ -260,6 +262,8 @@ class ScheduledPayment(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED
     )
     reconciled_amount = money_field(_("reconciled"), default=0)
+    sent_at = models.DateTimeField(_("sent on"), null=True, blank=True)
+    return_reason = models.CharField(_("why the bank returned it"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     # Each step (sent, paid, cancelled…), with who took it (the admin's History).
@@ -592,6 +596,9 @@ class StatementLine(models.Model):
     dedup_key = models.CharField(_("deduplication key"), max_length=120)
     raw = models.TextField(_("source line"))
     matched_amount = money_field(_("matched"), default=0)
+    # Set when the bank marks the line as a return or reversal of a payment sent (the
+    # reason it gives, or "reversal"): the payment it names is reopened.
+    return_reason = models.CharField(_("return reason"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("statement line")
@@ -622,6 +629,8 @@ class Match(models.Model):
     class Kind(models.TextChoices):
         MATCH = "match", _("Match")
         WRITE_OFF = "write_off", _("Write-off")
+        # A credit line bringing a sent payment back: the payment is returned, due again.
+        RETURN = "return", _("Return")
 
     line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="matches")
     payment = models.ForeignKey(
@@ -654,7 +663,8 @@ class Match(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="match", payment__isnull=False, invoice__isnull=True)
                 | Q(kind="match", payment__isnull=True, invoice__isnull=False)
-                | Q(kind="write_off", payment__isnull=True, invoice__isnull=True) & ~Q(reason=""),
+                | Q(kind="write_off", payment__isnull=True, invoice__isnull=True) & ~Q(reason="")
+                | Q(kind="return", payment__isnull=False, invoice__isnull=True),
                 name="match_kind_consistent",
             ),
         ]
@@ -736,3 +746,14 @@ class LineProposal(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line_id}: {self.get_kind_display()} {self.rule}"
+
+
+# The payment side (bank details, runs): its own module, one concern.
+from billing.models_payments import (  # noqa: E402, F401
+    BankDetails,
+    BankDetailsAccess,
+    LedgerAccount,
+    PaymentRun,
+    PaymentRunExclusion,
+    PaymentRunItem,
+)

@@ -10,3 +10,9 @@ from django.dispatch import Signal
 sheet_validated = Signal()
 # With ``payment``: a scheduled payment was marked as sent.
 payment_sent = Signal()
+# With ``details``: a student's or a school's bank details were entered or changed (the
+# portal tells the student at the address on file).
+bank_details_changed = Signal()
+# With ``run``: a payment run's file was produced and its payments marked sent (the
+# portal sends each payee its remittance).
+payment_run_sent = Signal()

@@ -178,6 +178,7 @@ def _store(
             bank_id=line.bank_id,
             dedup_key=key,
             raw=line.raw,
+            return_reason=line.return_reason[:300],
         )
         for line, key in zip(lines, dedup_keys(lines), strict=True)
     ]
@@ -211,6 +212,7 @@ def statements_store(
     (unless ``reconcile`` is off) and store the proposals — all or nothing
     (:class:`StatementError` naming the problem, nothing kept)."""
     from billing import matching
+    from billing.payments import returns
 
     accounts = list(BankAccount.objects.order_by("pk"))
     routed = [(_route(p, account, accounts), p) for p in parsed]
@@ -229,6 +231,8 @@ def statements_store(
             result.notes.append(warning)
         if reconcile:
             result.reconciled += matching.statement_auto_reconcile(statement=stored, by=by)
+            returned = returns.statement_returns_apply(statement=stored, by=by)
+            result.notes += [returns.returned_note(ref, why) for ref, why in returned]
         matching.proposals_refresh(statement=stored)
     if (
         BankStatement.objects.filter(sha256=sha256)

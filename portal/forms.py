@@ -229,3 +229,50 @@ class PortalPasswordResetForm(forms.Form):
     email = forms.EmailField(
         label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
+
+
+def _digits_input(size: int) -> forms.TextInput:
+    return forms.TextInput(
+        attrs={"inputmode": "numeric", "autocomplete": "off", "maxlength": size + 4}
+    )
+
+
+class DirectDepositForm(forms.Form):
+    """A student's own account, for their allowances: checked as staff's entry is, the
+    account number typed twice (a slip would send the money elsewhere)."""
+
+    holder_name = forms.CharField(label=_("Account holder's name"), max_length=100)
+    institution = forms.CharField(
+        label=_("Institution number"), max_length=7, widget=_digits_input(3),
+        help_text=_("3 digits, on a void cheque or in your bank's app."),
+    )  # fmt: skip
+    transit = forms.CharField(
+        label=_("Transit number"), max_length=9, widget=_digits_input(5),
+        help_text=_("5 digits: your branch."),
+    )  # fmt: skip
+    account = forms.CharField(
+        label=_("Account number"), max_length=16, widget=_digits_input(12),
+        help_text=_("7 to 12 digits."),
+    )  # fmt: skip
+    account_again = forms.CharField(
+        label=_("Account number again"), max_length=16, widget=_digits_input(12)
+    )
+
+    def clean(self) -> dict[str, Any]:
+        from billing.payments.bank_details import bank_details_clean
+        from billing.payments.errors import BankDetailsInvalid
+
+        data = super().clean()
+        if self.errors:
+            return data
+        if data["account"].replace(" ", "") != data["account_again"].replace(" ", ""):
+            self.add_error("account_again", _("The two account numbers differ."))
+            return data
+        try:
+            bank_details_clean(
+                for_student=True, holder_name=data["holder_name"],
+                institution=data["institution"], transit=data["transit"], account=data["account"],
+            )  # fmt: skip
+        except BankDetailsInvalid as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return data

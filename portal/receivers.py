@@ -9,17 +9,27 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext
 
 from avataq.money import format_money
-from billing.models import ComputingSheet, ComputingSheetLine, ScheduledPayment
+from billing.models import (
+    BankDetails,
+    ComputingSheet,
+    ComputingSheetLine,
+    PaymentRun,
+    PaymentRunItem,
+    ScheduledPayment,
+)
 from enrollment.models import ChecklistItem, Enrollment
 from portal.mail import MailError
 from portal.services.mail import (
     Mail,
+    Written,
     absolute_url,
     mail_queue,
     mail_queue_many,
+    mail_queue_written,
     student_address,
 )
 from scholarships.models import Student
@@ -151,6 +161,109 @@ def on_payment_sent(sender: Any, payment: ScheduledPayment, **kwargs: Any) -> No
     )
 
 
+def on_bank_details_changed(sender: Any, details: Any, **kwargs: Any) -> None:
+    """Tell a student their bank details were entered or changed, at the address on file
+    (a change made by someone else is how this fraud is caught)."""
+    if details.student_id is None:
+        return
+    student = Student.objects.select_related("user").get(pk=details.student_id)
+    to = student_address(student)
+    if not to:
+        return
+    with translation.override(student.language):
+        when = formats.date_format(timezone.localtime(details.changed_at), "DATETIME_FORMAT")
+        subject = gettext("Your bank details were changed")
+        body = gettext(
+            "Hello %(first_name)s,\n\n"
+            "The bank details of your sponsorship file were changed on %(when)s: "
+            "account %(account)s, institution %(institution)s, transit %(transit)s.\n"
+            "No payment goes to them until a second person at the program has checked "
+            "them.\n\n"
+            "If you did not ask for this change, tell us at once: %(contact)s\n"
+        ) % {
+            "first_name": student.first_name, "when": when, "account": details.masked,
+            "institution": details.institution, "transit": details.transit,
+            "contact": settings.PORTAL_CONTACT_EMAIL or settings.DEFAULT_FROM_EMAIL,
+        }  # fmt: skip
+    mail_queue_written(
+        code="bank_details_changed",
+        mails=[Written(to=to, language=student.language, subject=subject, body=body,
+                       student=student)],
+    )  # fmt: skip
+
+
+def on_payment_run_sent(sender: Any, run: Any, **kwargs: Any) -> None:
+    """A remittance to each payee of a run whose file went to the bank: a student, in
+    their language, the payments they will receive; a school, at its billing address,
+    the list of its students and amounts. A fixed number of queries for the run."""
+    items = (
+        PaymentRunItem.objects.filter(run=run, active=True)
+        .select_related("payment__enrollment__student__user", "payment__school", "bank_details")
+        .order_by("payment__enrollment__student__last_name", "payment__reference")
+    )
+    by_student: dict[int, list[ScheduledPayment]] = {}
+    by_school: dict[int, list[ScheduledPayment]] = {}
+    account: dict[int, str] = {}
+    for item in items:
+        payment = item.payment
+        account[payment.pk] = item.bank_details.masked
+        if payment.payee == ComputingSheetLine.Payee.SCHOOL and payment.school_id:
+            by_school.setdefault(payment.school_id, []).append(payment)
+        else:
+            by_student.setdefault(payment.enrollment.student_id, []).append(payment)
+    mails = []
+    for payments in by_student.values():
+        student = payments[0].enrollment.student
+        to = student_address(student)
+        if not to:
+            continue
+        language = student.language
+        with translation.override(language):
+            lines = "\n".join(
+                f"- {p.kind()} ({formats.date_format(p.period, 'YEAR_MONTH_FORMAT')}): "
+                f"{format_money(p.amount, language)} — {p.reference}"
+                for p in payments
+            )
+            total = format_money(sum(p.amount for p in payments), language)
+            subject = gettext("Payment on its way: %(total)s") % {"total": total}
+            body = gettext(
+                "Hello %(first_name)s,\n\nThe program sent these payments to your bank "
+                "account %(account)s on %(date)s:\n%(lines)s\n\nTotal: %(total)s\n"
+                "Your payments: %(url)s\n"
+            ) % {
+                "first_name": student.first_name, "lines": lines, "total": total,
+                "date": formats.date_format(run.execution_date),
+                "account": account[payments[0].pk],
+                "url": absolute_url(reverse("portal:payments")),
+            }  # fmt: skip
+        mails.append(Written(to=to, language=language, subject=subject, body=body,
+                             student=student))  # fmt: skip
+    for payments in by_school.values():
+        school = payments[0].school
+        if not school.billing_email:
+            continue
+        language = settings.LANGUAGE_CODE
+        with translation.override(language):
+            lines = "\n".join(
+                f"- {p.enrollment.student.last_name}, {p.enrollment.student.first_name} "
+                f"({p.enrollment.student.status_no}): {p.kind()} "
+                f"{format_money(p.amount, language)} — {p.reference}"
+                for p in payments
+            )
+            total = format_money(sum(p.amount for p in payments), language)
+            subject = gettext("Remittance advice: %(total)s") % {"total": total}
+            body = gettext(
+                "Hello,\n\nThe program sent %(total)s to %(school)s on %(date)s, for these "
+                "students:\n%(lines)s\n"
+            ) % {
+                "total": total, "school": school.name, "lines": lines,
+                "date": formats.date_format(run.execution_date),
+            }  # fmt: skip
+        mails.append(Written(to=school.billing_email, language=language, subject=subject,
+                             body=body))  # fmt: skip
+    mail_queue_written(code="remittance", mails=mails)
+
+
 def connect() -> None:
     from billing import signals as billing_signals
     from enrollment import signals as enrollment_signals
@@ -162,6 +275,8 @@ def connect() -> None:
         (enrollment_signals.checklist_item_refused, on_checklist_item_refused, ChecklistItem),
         (billing_signals.sheet_validated, on_sheet_validated, ComputingSheet),
         (billing_signals.payment_sent, on_payment_sent, ScheduledPayment),
+        (billing_signals.bank_details_changed, on_bank_details_changed, BankDetails),
+        (billing_signals.payment_run_sent, on_payment_run_sent, PaymentRun),
     ]
     for signal, receiver, sender in pairs:
         signal.connect(receiver, sender=sender, dispatch_uid=f"portal.{receiver.__name__}")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from billing.models import ComputingSheet, ComputingSheetLine, ScheduledPayment
+from billing.models import BankDetails, ComputingSheet, ComputingSheetLine, ScheduledPayment
 from documents.models import DocumentIndex
 from documents.permissions import student_documents_of
 from enrollment.models import ChecklistItem, Enrollment
@@ -94,6 +94,11 @@ def student_payments(student: Student) -> QuerySet[ScheduledPayment]:
         .select_related("enrollment__session", "school")
         .order_by("-due_date", "reference")
     )
+
+
+def student_bank_details(student: Student) -> BankDetails | None:
+    """The student's bank details (masked wherever shown), or None."""
+    return BankDetails.objects.filter(student=student).first()
 
 
 def next_payments(student: Student, *, today: dt.date | None = None, limit: int = 3) -> list:

@@ -43,4 +43,5 @@ urlpatterns = [
     path("my/sheets/", my.sheets, name="sheets"),
     path("my/sheets/<int:sheet_id>/pdf/", my.sheet_download, name="sheet_pdf"),
     path("my/payments/", my.payments, name="payments"),
+    path("my/direct-deposit/", my.direct_deposit, name="direct_deposit"),
 ]

@@ -1,5 +1,6 @@
 """A missing or malformed setting in full mode is named by `manage.py check`."""
 
+import base64
 import os
 import secrets
 import subprocess
@@ -25,6 +26,7 @@ def full_mode_environment() -> dict[str, str]:
         AWS_S3_REGION_NAME="ca-central-1",
         EMAIL_URL="smtp+tls://mail.example.org:587",
         PORTAL_BASE_URL="https://avataq.example.org",
+        BANK_DETAILS_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     )
     return env
 
@@ -57,6 +59,7 @@ def test_a_complete_production_configuration_passes_the_deploy_check():
         "AWS_STORAGE_BUCKET_NAME",
         "EMAIL_URL",
         "PORTAL_BASE_URL",
+        "BANK_DETAILS_KEYS",
     ],
 )
 def test_check_fails_naming_a_missing_setting_in_full_mode(name):

@@ -39,7 +39,7 @@ from avataq.tests.world import (
     World,
     build_world,
 )
-from billing.models import StatementImport
+from billing.models import BankDetails, PaymentRun, StatementImport
 
 pytestmark = pytest.mark.django_db
 
@@ -308,6 +308,9 @@ def site_probes(world: World, role: str) -> list[Probe]:
     explorer = (Role.COUNSELLOR, Role.STAFF, Role.FINANCE, Role.OPS, Role.SUPERUSER)
     statement, line, match = world.statement, world.line, world.match
     statement_file = StatementImport.objects.get()
+    run = PaymentRun.objects.get()
+    details = BankDetails.objects.get()
+    bank_staff = (Role.STAFF, Role.FINANCE, Role.SUPERUSER)
     finance_post = only(*FINANCE_ONLY, yes={REDIRECT})  # back to the page, with a message
     staff_pages = only(Role.STAFF, Role.FINANCE, Role.OPS, Role.SUPERUSER, admin=True)
     enrollment_staff = (Role.STAFF, Role.SUPERUSER)  # all students' enrollments and checklists
@@ -362,6 +365,27 @@ def site_probes(world: World, role: str) -> list[Probe]:
         ("finance:invoice", "POST", {"line_pk": line.pk}, finance_post, "", {"invoice": "no"}),
         ("finance:write-off", "POST", {"line_pk": line.pk}, finance_post, "", {"amount": "x"}),
         ("finance:undo", "POST", {"match_pk": match.pk}, finance_post, "", {}),
+        # Payment runs (the world's run is prepared, by someone else than Finance's user).
+        ("finance:runs", "GET", {}, only(*FINANCE_ONLY), "", {}),
+        ("finance:run", "GET", {"pk": run.pk}, only(*FINANCE_ONLY), "", {}),
+        ("finance:run-file", "GET", {"pk": run.pk, "kind": "pain001"},
+         only(*FINANCE_ONLY, yes={MISSING}), "", {}),  # no file before it is sent
+        ("finance:run-build", "POST", {}, finance_post, "", {"due_until": "x"}),
+        ("finance:run-approve", "POST", {"pk": run.pk}, finance_post, "", {}),
+        ("finance:run-send", "POST", {"pk": run.pk}, finance_post, "", {}),
+        ("finance:run-cancel", "POST", {"pk": run.pk}, finance_post, "", {}),
+        # The accounting export: a run not sent yet is told on its page.
+        ("finance:run-ledger", "GET", {"pk": run.pk, "fmt": "gl"}, finance_post, "", {}),
+        ("finance:run-ledger", "GET", {"pk": run.pk, "fmt": "nope"},
+         only(*FINANCE_ONLY, yes={MISSING}), "", {}),
+        ("finance:ledger", "GET", {}, only(*FINANCE_ONLY), "", {}),
+        # B's bank details (entered by Staff): shown in full, logged; confirmed by another.
+        ("admin:billing_bankdetails_reveal", "POST", {"pk": details.pk},
+         only(*bank_staff, admin=True), "", {}),
+        ("admin:billing_bankdetails_reveal", "GET", {"pk": details.pk},
+         only(*bank_staff, yes={NOT_ALLOWED}, admin=True), "", {}),
+        ("admin:billing_bankdetails_confirm", "POST", {"pk": details.pk},
+         only(*bank_staff, yes={REDIRECT}, admin=True), "", {}),
         # Documents: the explorer, downloads (302 to a 60-second link), the ingest API.
         ("documents:explorer", "GET", {}, only(*explorer), "", {}),
         ("documents:download", "GET", {"pk": b.index.pk}, download_expectation(owner="B"),
@@ -444,6 +468,8 @@ def portal_probes(world: World, role: str) -> list[Probe]:
         ("portal:documents", "GET", {}, STUDENT_ONLY, "A", {}),
         ("portal:sheets", "GET", {}, STUDENT_ONLY, "A", {}),
         ("portal:payments", "GET", {}, STUDENT_ONLY, "A", {}),
+        ("portal:direct_deposit", "GET", {}, STUDENT_ONLY, "A", {}),
+        ("portal:direct_deposit", "POST", {}, STUDENT_ONLY, "A", {"account": "x"}),
         ("portal:document_upload", "POST", {"item_id": b.item.pk}, only(), "B", {}),
         ("portal:document_upload", "POST", {"item_id": a.item.pk}, own_link, "A", {}),
         ("portal:document_download", "GET", {"item_id": b.item.pk}, only(), "B", {}),

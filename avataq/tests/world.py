@@ -1,8 +1,9 @@
 """A small world with one of everything, for the permission matrix: two students (A, whose
 counsellor is the matrix's counsellor, and B, someone else's), each with a portal account,
 an enrollment, a checklist, documents, a validated sheet and payments; a school invoice
-listing both (and its PDF, a school document); a bank statement with a match; the
-portal's and operations' records; and one user per role."""
+listing both (and its PDF, a school document); a bank statement with a match; B's bank
+details (pending); a prepared payment run; the portal's and operations' records; and one
+user per role."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ from billing.models import (
     StatementImport,
     StatementLine,
 )
+from billing.payments import runs as payment_runs
+from billing.payments.bank_details import bank_details_set
 from billing.tests.factories import CommunityFareFactory, RateScheduleFactory, SchoolFeeFactory
 from documents import services as document_services
 from documents.models import DocumentAccess, DocumentIndex, DocumentType
@@ -233,6 +236,12 @@ def build_world(capture) -> World:
         created_by=users[Role.STAFF],
         expires_at=timezone.now() + dt.timedelta(days=3),
     )
+    # Someone else's (B's) bank details, entered by Staff, not confirmed yet.
+    details = bank_details_set(
+        student=b.student, holder_name=B_NAME, institution="815", transit="30800",
+        account="123456789", by=users[Role.STAFF],
+    )  # fmt: skip
+    run = payment_runs.payment_run_build(due_until=dt.date(2030, 1, 1), by=users[NO_GROUP])
     world = World(
         a=a,
         b=b,
@@ -259,6 +268,8 @@ def build_world(capture) -> World:
             rates,
             Group.objects.get(name="Staff"),
             statement_file,
+            run,
+            details,
         ]
     }
     return world

@@ -172,6 +172,17 @@ def _remittance(details: Element) -> str:
     return " ".join(filter(None, parts)) or _text(details, "AddtlTxInf")
 
 
+def _return_reason(entry: Element, details: Element | None) -> str:
+    """Why the bank brings a payment back: the return information of the transaction
+    (reason code and text), or "reversal" for an entry marked as one; "" otherwise."""
+    if details is not None:
+        code = _text(details, "RtrInf/Rsn/Cd") or _text(details, "RtrInf/Rsn/Prtry")
+        more = " ".join((e.text or "").strip() for e in details.iterfind("RtrInf/AddtlInf"))
+        if code or more:
+            return " ".join(filter(None, [code, more]))[:300]
+    return "reversal" if _text(entry, "RvslInd").lower() in {"true", "1"} else ""
+
+
 def _detail_amount(details: Element) -> tuple[str, str] | None:
     """A transaction detail's own amount and currency (``Amt`` from .001.03 on, else the
     amount booked, ``AmtDtls/TxAmt``), or None."""
@@ -276,6 +287,7 @@ class _Reader:
                     )
                     % {"where": where}
                 )
+        returned = _return_reason(entry, details[0] if len(details) == 1 else None)
         if len(details) == 1:
             one = details[0]
             reference, counterparty = _reference(one), _party(one, indicator)
@@ -296,6 +308,7 @@ class _Reader:
                 f"Ntry {self.number}: {indicator} {amount_text} {date_text} {bank_ref} "
                 f"{description}"
             ),
+            return_reason=returned,
         )
         try:
             return [checked(line, self.today)]
@@ -355,6 +368,7 @@ class _Reader:
                 counterparty=_party(details_, way),
                 bank_id=bank_id,
                 raw=f"Ntry {self.number}.{index}: {way} {abs(amount)} {bank_id} {remittance}",
+                return_reason=_return_reason(details_, details_) if way == "CRDT" else "",
             )
             try:
                 lines.append(checked(line, self.today))

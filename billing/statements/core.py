@@ -50,6 +50,8 @@ class ParsedLine:
     counterparty: str
     bank_id: str
     raw: str
+    # The bank marks the line as a return or reversal of a payment sent: its reason.
+    return_reason: str = ""
 
 
 @dataclass

@@ -83,6 +83,10 @@ def mail_queue_many(*, code: str, mails: Sequence[Mail]) -> list[OutgoingEmail]:
                 next_attempt_at=timezone.now() + SWEEP_GRACE,
             )
         )
+    return _outbox(emails)
+
+
+def _outbox(emails: list[OutgoingEmail]) -> list[OutgoingEmail]:
     OutgoingEmail.objects.bulk_create(emails)
     from portal.tasks import outgoing_email_send_task
 
@@ -90,6 +94,38 @@ def mail_queue_many(*, code: str, mails: Sequence[Mail]) -> list[OutgoingEmail]:
     for email in emails:
         publish_on_commit(outgoing_email_send_task, email.pk)
     return emails
+
+
+@dataclass(frozen=True)
+class Written:
+    """An email whose words the sender wrote (from a project template, in the
+    recipient's language), not one of the staff-edited mail templates."""
+
+    to: str
+    language: str
+    subject: str
+    body: str
+    student: Student | None = None
+
+
+@transaction.atomic
+def mail_queue_written(*, code: str, mails: Sequence[Written]) -> list[OutgoingEmail]:
+    """Queue already written emails through the same outbox (sent after the commit,
+    retried)."""
+    return _outbox(
+        [
+            OutgoingEmail(
+                to=item.to,
+                template_code=code,
+                language=item.language,
+                subject=item.subject[:300],
+                body=item.body,
+                student=item.student,
+                next_attempt_at=timezone.now() + SWEEP_GRACE,
+            )
+            for item in mails
+        ]
+    )
 
 
 def mail_queue(

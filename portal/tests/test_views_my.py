@@ -23,7 +23,7 @@ from scholarships.tests.factories import ProgramFactory, ScholarYearFactory, Ses
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
-PAGES = ["dashboard", "enrollments", "apply", "documents", "sheets", "payments"]
+PAGES = ["dashboard", "enrollments", "apply", "documents", "sheets", "payments", "direct_deposit"]
 
 
 @pytest.fixture

@@ -15,14 +15,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from avataq.errors import AvataqError
 from avataq.http import client_ip
+from billing.payments.bank_details import bank_details_set
 from billing.pdf import sheet_pdf, sheet_pdf_filename
 from documents import filetypes, keys
 from documents.services import DocumentRejected, document_download_url
 from enrollment.models import ChecklistItem
 from enrollment.services import EnrollmentError
 from portal import selectors
-from portal.forms import ApplyForm, ApplyStartForm, UploadForm
+from portal.forms import ApplyForm, ApplyStartForm, DirectDepositForm, UploadForm
 from portal.permissions import student_required
 from portal.services.student import PortalError, application_submit, checklist_document_upload
 
@@ -238,3 +240,33 @@ def payments(request: HttpRequest) -> HttpResponse:
         "portal/my_payments.html",
         {"payments": selectors.student_payments(request.student)},
     )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@student_required
+def direct_deposit(request: HttpRequest) -> HttpResponse:
+    """The student's bank account for their allowances: the current one masked, whether it
+    waits for staff's confirmation, and a form to enter or replace it (which waits too)."""
+    student = request.student
+    current = selectors.student_bank_details(student)
+    form = DirectDepositForm(
+        request.POST or None, initial={"holder_name": f"{student.first_name} {student.last_name}"}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            bank_details_set(
+                student=student, by=request.user,
+                **{name: form.cleaned_data[name]
+                   for name in ("holder_name", "institution", "transit", "account")},
+            )  # fmt: skip
+        except AvataqError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Your bank details are saved. Staff confirm them before a payment goes there; "
+                  "an email tells you of the change."),
+            )  # fmt: skip
+            return redirect("portal:direct_deposit")
+    return render(request, "portal/my_direct_deposit.html", {"current": current, "form": form})

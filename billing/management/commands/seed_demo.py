@@ -1,7 +1,7 @@
 from django.core.management.base import CommandError, CommandParser
 
 from avataq.commands import AvataqCommand
-from billing.demo import bank_demo_seed, billing_demo_seed
+from billing.demo import bank_demo_seed, billing_demo_seed, payments_demo_seed
 from enrollment.demo import demo_seed
 
 MAX_STUDENTS = 50_000
@@ -10,7 +10,7 @@ MAX_STUDENTS = 50_000
 class Command(AvataqCommand):
     help = (
         "Load realistic demo data (idempotent): years, sessions, schools, students, "
-        "enrollments, rates and validated computing sheets."
+        "enrollments, rates and validated computing sheets, bank details and payment runs."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -24,9 +24,11 @@ class Command(AvataqCommand):
         report = demo_seed(students=students)
         sheets = billing_demo_seed()
         bank_lines = bank_demo_seed()
+        details = payments_demo_seed()
         self.stdout.write(
             f"Demo data: {report.students_created} students and "
             f"{report.enrollments_created} enrollments created "
             f"({report.students_total} demo students in all); {sheets} computing sheets validated; "
-            f"{bank_lines} bank statement lines to reconcile."
+            f"{bank_lines} bank statement lines to reconcile; {details} bank details and two "
+            "payment runs (one approved, one waiting for approval)."
         )

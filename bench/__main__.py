@@ -23,6 +23,7 @@ BENCHMARKS = [
     "reconcile_page",
     "statement_import",
     "portal",
+    "odoo_import",
 ]
 
 

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class EnrollmentConfig(AppConfig):
     name = "enrollment"
     verbose_name = "Enrollment"
+
+    def ready(self) -> None:
+        # The cut-over from Odoo imports this app's models (manage.py import_odoo).
+        from enrollment.odoo import register_importers
+
+        register_importers()

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ScholarshipsConfig(AppConfig):
     name = "scholarships"
     verbose_name = "Scholarships"
+
+    def ready(self) -> None:
+        # The cut-over from Odoo imports this app's models (manage.py import_odoo).
+        from scholarships.odoo import register_importers
+
+        register_importers()

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.common import BASE_DIR, fresh_database, manage
 
@@ -95,16 +96,67 @@ def generate(folder: Path) -> None:
 
 
 def run(database_url: str, *args: str) -> tuple[float, int, int]:
-    """(wall time, peak memory in MB, exit status) of ``manage.py args``."""
+    """(wall time, peak resident memory in MB, exit status) of ``manage.py args``, the
+    memory that of this one process (``wait4``), not of every child run so far; the
+    peak after each model is printed as the process goes (see :func:`child`).
+    ``ODOO_BENCH_PROFILE=FILE`` runs it under cProfile, writing the statistics to
+    FILE.import (or FILE.verify)."""
     env = {**os.environ, "DEBUG": "1", "DATABASE_URL": database_url}
+    profile = os.environ.get("ODOO_BENCH_PROFILE")
+    if profile:  # one file per run: FILE.import, FILE.verify
+        profile = f"{profile}.{'verify' if '--verify' in args else 'import'}"
+    python = [sys.executable, *(["-m", "cProfile", "-o", profile] if profile else [])]
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    elapsed = time.perf_counter() - started
-    if done.returncode:
-        print(done.stderr[-2000:], file=sys.stderr)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
-    return elapsed, peak, done.returncode
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen([*python, "-m", "bench.odoo_import", "child", *args],
+                                   cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=errors)  # fmt: skip
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - started
+        errors.seek(0)
+        output = errors.read().decode(errors="replace")
+        print("\n".join(line for line in output.splitlines() if line.startswith("  after ")))
+        if process.returncode:
+            print(output[-2000:], file=sys.stderr)
+    return elapsed, usage.ru_maxrss // 1024, process.returncode
+
+
+def child(*args: str) -> None:
+    """``manage.py args`` in this process, printing (to stderr) the wall time and peak
+    resident memory so far after each model's importer, so a growth shows where."""
+    import django
+    from django.core.management import CommandError, call_command
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avataq.settings")
+    django.setup()
+    from avataq.odoo.importer import Importer
+    from avataq.odoo.registry import registered
+
+    started, depth = time.perf_counter(), [0]
+
+    def measured(method: Any) -> Any:
+        def run(self: Importer, job: object) -> object:
+            depth[0] += 1
+            try:
+                return method(self, job)
+            finally:
+                depth[0] -= 1
+                if not depth[0]:  # an importer's own run() calling the base one: once
+                    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+                    print(f"  after {self.label:<28} {time.perf_counter() - started:6.0f} s"
+                          f"  peak {peak} MB", file=sys.stderr)  # fmt: skip
+
+        return run
+
+    for cls in {Importer, *(type(i) for i in registered().values())}:
+        if "run" in vars(cls):
+            cls.run = measured(vars(cls)["run"])
+    try:
+        call_command(*args)
+    except CommandError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(exc.returncode) from None
 
 
 def main() -> None:
@@ -120,10 +172,14 @@ def main() -> None:
         print(f"import_odoo (import, then verification): {elapsed:.0f} s, peak memory "
               f"{peak} MB, exit status {code}")  # fmt: skip
         elapsed, peak, code = run(url, "import_odoo", folder, "--verify")
-        print(f"import_odoo --verify: {elapsed:.0f} s, exit status {code}")
+        print(f"import_odoo --verify: {elapsed:.0f} s, peak memory {peak} MB, "
+              f"exit status {code}")  # fmt: skip
         if code:
             raise SystemExit(1)
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["child"]:
+        child(*sys.argv[2:])
+    else:
+        main()

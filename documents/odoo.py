@@ -1,10 +1,15 @@
 """The cut-over from Odoo: the documents are already in the bucket (the old Django side
 stored them there, under ``{status_no}/{scholar_year}/…``); once the students are
 imported, the existing reindex service (``documents_reindex``) indexes every object and
-links it to its student by status number. The report lists the objects whose student or
-scholar year is unknown here, for a person to look at; they are not indexed."""
+links it to its student by status number. The report lists, for a person to look at,
+the objects whose student (or school) is unknown here — the reindex cannot link them, so
+they are not indexed — and those whose scholar year is unknown here: they are indexed
+with their student all the same (a document from before Odoo's first scholar year is
+still the student's), as ``reindex_documents`` would."""
 
 from __future__ import annotations
+
+from django.utils.translation import gettext as _
 
 from avataq.odoo import Importer, Job, ModelSpec
 from avataq.odoo.report import ModelReport
@@ -34,6 +39,7 @@ class DocumentIndexImporter(Importer):
         years = {row[0] for row in job.attrs(ScholarYear, ("code",)).values()}
         schools = {row[0] for row in job.attrs(School, ("code",)).values()}
         indexed = set(DocumentIndex.objects.values_list("s3_key", flat=True))
+        in_index = 0
         for obj in document_storage().iter_objects(""):
             if not _is_document_object(obj.key):
                 continue
@@ -41,24 +47,44 @@ class DocumentIndexImporter(Importer):
             try:
                 parts = keys.parse_key(obj.key)
             except keys.InvalidKey as exc:
-                report.notes.append(f"{obj.key}: not a document key ({exc}); not indexed")
+                report.skipped += 1
+                report.notes.append(
+                    _("%(key)s: not a document key (%(reason)s); not indexed")
+                    % {"key": obj.key, "reason": exc}
+                )
                 continue
             if parts.status_no and parts.status_no not in students:
-                report.notes.append(f"{obj.key}: no student with status number {parts.status_no}")
-            elif parts.school_code and parts.school_code not in schools:
-                report.notes.append(f"{obj.key}: no school with code {parts.school_code}")
-            elif parts.scholar_year not in years:
-                report.notes.append(f"{obj.key}: scholar year {parts.scholar_year} is unknown here")
-            elif obj.key in indexed:
+                report.skipped += 1
+                report.notes.append(
+                    _("%(key)s: no student with status number %(status_no)s; not indexed")
+                    % {"key": obj.key, "status_no": parts.status_no}
+                )
+                continue
+            if parts.school_code and parts.school_code not in schools:
+                report.skipped += 1
+                report.notes.append(
+                    _("%(key)s: no school with code %(code)s; not indexed")
+                    % {"key": obj.key, "code": parts.school_code}
+                )
+                continue
+            if parts.scholar_year not in years:
+                report.notes.append(
+                    _("%(key)s: scholar year %(year)s is unknown here (indexed all the same)")
+                    % {"key": obj.key, "year": parts.scholar_year}
+                )
+            if obj.key in indexed:
                 report.unchanged += 1
+                in_index += 1
             else:
                 report.created += 1
                 if job.verifying:
-                    job.differ(self.label, obj.key, "in the bucket, not in the index")
-        report.skipped = len(report.notes)
+                    job.differ(self.label, obj.key, _("in the bucket, not in the index"))
+        if job.verifying:
+            report.here = in_index
         if job.writes:
             result = documents_reindex()
             report.created, report.updated = result.created, result.updated
+            report.unchanged = result.unchanged
         return report
 
 

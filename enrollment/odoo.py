@@ -74,7 +74,7 @@ class EnrollmentImporter(Importer):
             mapped.cell(row, "status"),
             mapped.what("status"),
             mapped.values.get("status", {}),
-            Status.values,
+            v.keys_of(Status),
         )
         withdrawn_on = v.day(
             mapped.cell(row, "withdrawn_on"), mapped.what("withdrawn_on"), job.zone
@@ -90,7 +90,7 @@ class EnrollmentImporter(Importer):
                 mapped.cell(row, "residence"),
                 mapped.what("residence"),
                 mapped.values.get("residence", {}),
-                Enrollment.Residence.values,
+                v.keys_of(Enrollment.Residence),
             )
         return {
             "student_id": job.ref("student", mapped.one(row, "student"), mapped.what("student")),
@@ -101,7 +101,7 @@ class EnrollmentImporter(Importer):
                 mapped.cell(row, "load"),
                 mapped.what("load"),
                 mapped.values.get("load", {}),
-                Enrollment.Load.values,
+                v.keys_of(Enrollment.Load),
             ),
             "credits": credits,
             "residence": residence,

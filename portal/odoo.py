@@ -201,13 +201,14 @@ class AccountImporter(Importer):
 VARIABLES = tuple(sorted({name for spec in CATALOG.values() for name in spec.sample}))
 EXPRESSION = re.compile(
     r"\{\{\s*(?P<a>[^}]+?)\s*\}\}"  # {{ object.name }} (Odoo 16 inline templates)
-    r"|<t\s+t-(?:out|esc)=\"(?P<b>[^\"]+)\"\s*/?>(?:</t>)?"  # <t t-out="object.name"/>
+    r"|<t\s+t-(?:out|esc)=(?P<q>[\"'])(?P<b>.+?)(?P=q)\s*/?>(?:</t>)?"  # <t t-out="object.name"/>
     r"|\$\{(?P<c>[^}]+)\}"  # ${object.name} (before Odoo 15)
 )
 
 
 class _Text(HTMLParser):
-    BREAKS = {"br", "p", "div", "tr", "li", "h1", "h2", "h3", "table"}
+    # <br/> is a start tag only (an end tag too would break the line twice).
+    BREAKS = {"p", "div", "tr", "li", "h1", "h2", "h3", "table"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -280,7 +281,9 @@ class MailTemplateImporter(Importer):
             return "{{ " + name + " }}"
 
         subject = EXPRESSION.sub(ours, v.text(mapped.cell(row, "subject")))
-        body = EXPRESSION.sub(ours, html_to_text(mapped.cell(row, "body")))
+        # Expressions first: a QWeb one (<t t-out="…"/>) is an element the conversion to
+        # text would drop.
+        body = html_to_text(EXPRESSION.sub(ours, mapped.cell(row, "body")))
         if unknown:
             raise Refused(
                 f"Odoo expression(s) {', '.join(sorted(set(unknown)))} have no variable of "

@@ -97,7 +97,7 @@ class SchoolImporter(Importer):
                 mapped.cell(row, "kind"),
                 mapped.what("kind"),
                 mapped.values.get("kind", {}),
-                School.Kind.values,
+                v.keys_of(School.Kind),
             ),
             "city": v.text(mapped.cell(row, "city"))[:100],
             "province": School.Province.QC,
@@ -109,7 +109,7 @@ class SchoolImporter(Importer):
                 mapped.cell(row, "province"),
                 mapped.what("province"),
                 mapped.values.get("province", {}),
-                School.Province.values,
+                v.keys_of(School.Province),
             )
         return validated(School, values, exclude=[])
 
@@ -139,7 +139,7 @@ class ProgramImporter(Importer):
                 mapped.cell(row, "level"),
                 mapped.what("level"),
                 mapped.values.get("level", {}),
-                Program.Level.values,
+                v.keys_of(Program.Level),
             ),
             "is_active": active(mapped, row),
         }
@@ -241,7 +241,7 @@ class SessionImporter(Importer):
                 mapped.cell(row, "term"),
                 mapped.what("term"),
                 mapped.values.get("term", {}),
-                Session.Term.values,
+                v.keys_of(Session.Term),
             ),
             "start_date": start,
             "end_date": end,
@@ -313,7 +313,7 @@ class StudentImporter(Importer):
                 mapped.cell(row, "marital_status"),
                 mapped.what("marital_status"),
                 mapped.values.get("marital_status", {}),
-                Student.MaritalStatus.values,
+                v.keys_of(Student.MaritalStatus),
             )
         values = {
             "status_no": status_no,

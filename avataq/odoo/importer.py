@@ -28,7 +28,7 @@ from itertools import islice
 from typing import Any, ClassVar
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, reset_queries
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from avataq.models import LegacyRecord
@@ -72,6 +72,9 @@ def digest_of(values_: dict[str, Any]) -> str:
 def batched(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
+        # With DEBUG on, Django keeps the last 9,000 queries' text, and a batch's
+        # queries carry thousands of ids each: memory would grow with the import.
+        reset_queries()
         yield batch
 
 
@@ -96,7 +99,9 @@ class Job:
     _placeholder: int = 0
 
     def __post_init__(self) -> None:
-        self.zone = values.zone(self.mapping.datetime_timezone)
+        self.zone = values.zone(
+            "UTC" if self.source.datetimes_in_utc else self.mapping.datetime_timezone
+        )
         self.report.dry_run = self.dry_run or self.verifying
 
     @property
@@ -134,6 +139,10 @@ class Job:
         if found is None:
             raise Refused(f"{what} {ref} is not imported (not in the source, or refused)")
         return found
+
+    def loaded_index(self, key: str) -> legacy.Index | None:
+        """The index of importer ``key``'s Odoo model if it has been loaded."""
+        return self._indexes.get(self.map_of(key).odoo_model)
 
     def placeholder(self) -> int:
         self._placeholder -= 1
@@ -277,14 +286,18 @@ class Importer:
             report.not_in_source = True
             return report
         self.prepare(job, mapped)
-        index = job.index(self.key)
+        # A dry run keeps its placeholder ids in the index; a real run writes the legacy
+        # records, and the index is loaded from them when a later importer (or this
+        # one) first refers to this model — half a million payments no one refers to
+        # are not held in memory.
+        index = job.index(self.key) if job.dry_run else None
         matched = 0
         for batch in batched(job.rows(mapped.odoo_model, self.columns(mapped)), self.batch_size):
             hits = legacy.find(mapped.odoo_model, (r.ref for r in batch))
             live = set(
-                self.model.objects.filter(pk__in=[h.object_id for h in hits.values()]).values_list(
-                    "pk", flat=True
-                )
+                self.model.objects.filter(
+                    pk__any_of=[h.object_id for h in hits.values()]
+                ).values_list("pk", flat=True)
             )
             fresh, changed, same = [], [], []
             seen: dict[str, str] = {}
@@ -347,8 +360,10 @@ class Importer:
                         for i in written
                     ],
                 )
-                for item in written:
-                    index.add(item.row.ref, item.object_id)
+                loaded = job.loaded_index(self.key)
+                if loaded is not None:
+                    for item in written:
+                        loaded.add(item.row.ref, item.object_id)
                 job.forget(self.model)
         self.finish(job, mapped, report)
         if job.verifying:
@@ -440,7 +455,7 @@ class Importer:
             return len(present)
         here = {
             row["pk"]: row
-            for row in self.model.objects.filter(pk__in=[i.object_id for i in present]).values(
+            for row in self.model.objects.filter(pk__any_of=[i.object_id for i in present]).values(
                 "pk", *self.verify_fields
             )
         }

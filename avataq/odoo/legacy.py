@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
-from django.db.models import Q
 from django.utils import timezone
 
 from avataq.models import LegacyRecord
@@ -37,14 +36,25 @@ def find(odoo_model: str, refs: Iterable[Ref]) -> dict[str, Hit]:
     ids = [r.odoo_id for r in refs if r.odoo_id is not None]
     if not xids and not ids:
         return {}
-    rows = LegacyRecord.objects.filter(odoo_model=odoo_model).filter(
-        Q(external_id__in=xids) | Q(odoo_id__in=ids)
-    )
+    table = connection.ops.quote_name(LegacyRecord._meta.db_table)
+    columns = "t.id, t.external_id, t.odoo_id, t.object_id, t.digest"
+    # One index probe per id (LIMIT 1 keeps the planner from turning the lateral join
+    # into a hash join): a plain ``= ANY`` of a batch's thousands of ids is planned as a
+    # scan of the whole table, which grows with every batch of a large model.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM unnest(%s::varchar[]) AS k(xid) CROSS JOIN LATERAL "  # noqa: S608
+            f"(SELECT * FROM {table} AS t WHERE t.odoo_model = %s AND t.external_id = k.xid "
+            "AND t.external_id <> '' LIMIT 1) AS t "
+            f"UNION SELECT {columns} FROM unnest(%s::bigint[]) AS k(odoo_id) CROSS JOIN LATERAL "
+            f"(SELECT * FROM {table} AS t WHERE t.odoo_model = %s AND t.odoo_id = k.odoo_id "
+            "AND t.odoo_id IS NOT NULL LIMIT 1) AS t",
+            [xids, odoo_model, ids, odoo_model],
+        )
+        rows = cursor.fetchall()
     by_xid: dict[str, Hit] = {}
     by_id: dict[int, Hit] = {}
-    for pk, xid, odoo_id, object_id, digest in rows.values_list(
-        "pk", "external_id", "odoo_id", "object_id", "digest"
-    ):
+    for pk, xid, odoo_id, object_id, digest in rows:
         hit = Hit(pk, object_id, digest, xid, odoo_id)
         if xid:
             by_xid[xid] = hit

@@ -77,6 +77,9 @@ class ModelMap:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     specs: dict[str, FieldSpec] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
+    # what() by name: asked for every cell of every row, for the message a refusal would
+    # carry. Rows are read only once the columns are settled (after the preflight).
+    _what: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def column(self, name: str) -> str:
         """The Odoo field our ``name`` is read from ('' when not mapped)."""
@@ -105,7 +108,10 @@ class ModelMap:
 
     def what(self, name: str) -> str:
         """How a message names the field: ours and Odoo's."""
-        return f"{name} ({self.column(name) or 'not mapped'})"
+        found = self._what.get(name)
+        if found is None:
+            found = self._what[name] = f"{name} ({self.column(name) or 'not mapped'})"
+        return found
 
     def required_columns(self) -> list[Column]:
         return [c for n, c in self.columns.items() if self.specs[n].required]

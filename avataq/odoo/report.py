@@ -6,6 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from avataq.money import ZERO
 
 # The money measures, per session and school: validated sheets' totals, payments
@@ -60,8 +62,11 @@ class RunReport:
         return sum(len(m.refused) for m in self.models)
 
     def lines(self) -> list[str]:
-        verb = "dry run: nothing written" if self.dry_run else "imported"
-        out = [f"Odoo import from {self.source} ({verb})", ""]
+        if self.dry_run:
+            title = _("Odoo import from %(source)s (dry run: nothing written)")
+        else:
+            title = _("Odoo import from %(source)s (imported)")
+        out = [title % {"source": self.source}, ""]
         created, updated = ("create", "update") if self.dry_run else ("created", "updated")
         header = (
             "model",
@@ -76,7 +81,7 @@ class RunReport:
         rows = [header]
         for m in self.models:
             if m.not_in_source:
-                rows.append((m.label, m.odoo_model, "not in source", "", "", "", "", ""))
+                rows.append((m.label, m.odoo_model, _("not in source"), "", "", "", "", ""))
                 continue
             rows.append(
                 (
@@ -93,19 +98,19 @@ class RunReport:
         out += _table(rows, right_from=2)
         notes = [f"{m.label}: {note}" for m in self.models for note in m.notes]
         if notes:
-            out += ["", "Notes:", *(f"  {n}" for n in notes)]
+            out += ["", _("Notes:"), *(f"  {n}" for n in notes)]
         refused = [(m, where, reason) for m in self.models for where, reason in m.refused]
         if refused:
-            out += ["", f"Refused ({len(refused)}):"]
+            out += ["", _("Refused (%(count)d):") % {"count": len(refused)}]
             out += [f"  {where}: {reason}" for _, where, reason in refused]
-        out += ["", "Money as the source states it, per session and school:"]
+        out += ["", _("Money as the source states it, per session and school:")]
         out += money_table(self.money)
         return out
 
 
 def money_table(money: Money) -> list[str]:
     if not money:
-        return ["  (none)"]
+        return ["  " + _("(none)")]
     rows = [("session", "school", *MEASURES)]
     totals = dict.fromkeys(MEASURES, ZERO)
     for (session, school), amounts in sorted(money.items()):

@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from avataq.models import LegacyRecord
 from avataq.odoo import registry
 from avataq.odoo.importer import Difference, Importer, Job
 from avataq.odoo.mapping import Mapping, MappingError
 from avataq.odoo.report import MEASURES, RunReport, money_table, money_text, new_money
 from avataq.odoo.sources import Source, SourceError
+from avataq.odoo.sql import analyze
 
 
 @dataclass
@@ -28,11 +31,11 @@ class VerifyReport:
         return not self.differences
 
     def lines(self) -> list[str]:
-        out = [f"Verification against {self.report.source}", ""]
+        out = [_("Verification against %(source)s") % {"source": self.report.source}, ""]
         rows = [("model", "Odoo model", "in source", "here")]
         for m in self.report.models:
             if m.not_in_source:
-                rows.append((m.label, m.odoo_model, "not in source", ""))
+                rows.append((m.label, m.odoo_model, _("not in source"), ""))
                 continue
             source_rows = m.read - m.skipped
             rows.append((m.label, m.odoo_model, str(source_rows), str(m.here or 0)))
@@ -45,10 +48,10 @@ class VerifyReport:
                 )
             )
         if self.differences:
-            out += ["", f"Differences ({len(self.differences)}):"]
+            out += ["", _("Differences (%(count)d):") % {"count": len(self.differences)}]
             out += [f"  {d}" for d in self.differences]
         else:
-            out += ["", "No difference: every row, count and sum matches the source."]
+            out += ["", _("No difference: every row, count and sum matches the source.")]
         return out
 
 
@@ -130,7 +133,15 @@ def run_import(
             continue
         with transaction.atomic():
             importer.run(job)
+        # Before the next model looks these rows up (and the verification after).
+        analyze(LegacyRecord, *_tables(importer))
     return job.report
+
+
+def _tables(importer: Importer) -> tuple[type, ...]:
+    if not importer.reads_source:
+        return ()
+    return (importer.model, *importer.also_imports)
 
 
 def verify(*, source: Source, mapping: Mapping, only: list[str] | None = None) -> VerifyReport:
@@ -139,6 +150,7 @@ def verify(*, source: Source, mapping: Mapping, only: list[str] | None = None) -
     importers = registry.ordered(only)
     job = _job(source, mapping, verifying=True)
     preflight(importers, job)
+    analyze(LegacyRecord, *(t for i in importers for t in _tables(i)))
     here = new_money()
     for importer in importers:
         importer.run(job)

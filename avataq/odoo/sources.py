@@ -84,6 +84,10 @@ class Row:
 
 
 class Source(ABC):
+    # The API gives datetimes in UTC whatever the user's timezone; a web export writes
+    # them in the exporting user's (the mapping's ``datetime_timezone``).
+    datetimes_in_utc: bool = False
+
     @abstractmethod
     def describe(self, odoo_model: str) -> str:
         """Where the model is read from, for messages (a file name, an API model)."""
@@ -276,6 +280,7 @@ class _SafeTransport(xmlrpc.client.SafeTransport):
 
 class OdooApi(Source):
     BATCH = 2000
+    datetimes_in_utc = True
 
     def __init__(
         self, *, base: str, database: str, user: str, api_key: str, timeout: float = 120

@@ -24,8 +24,10 @@ What Odoo writes, and what is read here:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import zoneinfo
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -167,7 +169,14 @@ def required_day(value: str, what: str, source_zone: dt.tzinfo = dt.UTC) -> dt.d
     return parsed
 
 
-def choice(value: str, what: str, values: dict[str, str], allowed: list[str]) -> str:
+@functools.cache
+def keys_of(choices: type) -> frozenset[str]:
+    """A ``TextChoices``' keys, computed once: ``Choices.values`` builds a new list on
+    every access, which a per-row check would do hundreds of thousands of times."""
+    return frozenset(choices.values)
+
+
+def choice(value: str, what: str, values: dict[str, str], allowed: Collection[str]) -> str:
     """A selection: through the mapping's value map, else the key itself when it is one of
     ours; refused naming what would be accepted."""
     key = text(value)

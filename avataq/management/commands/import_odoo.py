@@ -7,6 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from avataq.odoo.mapping import Mapping, MappingError
 from avataq.odoo.registry import UnknownImporter
@@ -69,13 +71,16 @@ class Command(BaseCommand):
         except (MappingError, SourceError, UnknownImporter) as exc:
             problems = getattr(exc, "problems", None) or [str(exc)]
             raise CommandError(
-                "\n".join([*problems, "(nothing was written)"]), returncode=EXIT_UNREADABLE
+                "\n".join([*problems, _("(nothing was written)")]), returncode=EXIT_UNREADABLE
             ) from None
         except DatabaseError as exc:
             reason = " ".join(str(exc).split())
             raise CommandError(
-                f"the database refused the import: {reason} (the model being imported was "
-                "rolled back; those before it are kept)",
+                _(
+                    "the database refused the import: %(reason)s (the model being imported "
+                    "was rolled back; those before it are kept)"
+                )
+                % {"reason": reason},
                 returncode=EXIT_DIFFERENCES,
             ) from None
 
@@ -90,7 +95,7 @@ class Command(BaseCommand):
         **options: Any,
     ) -> None:
         if dry_run and verify:
-            raise CommandError("--dry-run and --verify: choose one", returncode=EXIT_UNREADABLE)
+            raise CommandError(_("--dry-run and --verify: choose one"), returncode=EXIT_UNREADABLE)
         loaded = Mapping.load(mapping)
         opened = open_source(source if "://" in source else os.path.expanduser(source))
         try:
@@ -110,7 +115,12 @@ class Command(BaseCommand):
             opened.close()
         if problems:
             raise CommandError(
-                f"{problems} row(s) refused or different (listed above)",
+                ngettext(
+                    "%(count)d row refused or different (listed above)",
+                    "%(count)d rows refused or different (listed above)",
+                    problems,
+                )
+                % {"count": problems},
                 returncode=EXIT_DIFFERENCES,
             )
 
@@ -124,8 +134,14 @@ class Command(BaseCommand):
         result = verify(source=source, mapping=mapping, only=only)
         self.stdout.write("\n".join(result.lines()))
         if result.differences and exit_on_difference:
+            count = len(result.differences)
             raise CommandError(
-                f"{len(result.differences)} difference(s) with the source (listed above)",
+                ngettext(
+                    "%(count)d difference with the source (listed above)",
+                    "%(count)d differences with the source (listed above)",
+                    count,
+                )
+                % {"count": count},
                 returncode=EXIT_DIFFERENCES,
             )
         return len(result.differences)

@@ -74,3 +74,56 @@ def test_an_odoo_that_does_not_answer_is_named(monkeypatch):
     code, output = import_odoo("odoo+http://importer@127.0.0.1:9/avataq", "--dry-run")
     assert code == 2
     assert "Odoo at http://127.0.0.1:9 did not answer the sign-in" in output
+
+
+def import_compatible_exports(folder):
+    """The exports as Odoo's import-compatible export writes them: without the computed,
+    read-only fields of ``account.payment`` (``is_matched``,
+    ``reconciled_statement_line_ids``)."""
+    from avataq.odoo.tests.exports import odoo_exports, write_exports
+
+    tables = odoo_exports()
+    table = tables["account.payment"]
+    for name in ("is_matched", "reconciled_statement_line_ids/id"):
+        at = table.column(name)
+        del table.header[at]
+        for row in table.rows:
+            del row[at]
+    return write_exports(folder, tables)
+
+
+def test_an_import_compatible_export_brings_payments_without_their_matches(odoo, tmp_path):
+    import_odoo(str(import_compatible_exports(tmp_path / "odoo")))
+    assert ScheduledPayment.objects.count() == 6
+    assert not Match.objects.exists()
+    assert not ScheduledPayment.objects.filter(status="reconciled").exists()
+
+
+def test_the_matches_come_from_the_api_after_an_import_from_exports(odoo, tmp_path):
+    url, _server = odoo
+    import_odoo(str(import_compatible_exports(tmp_path / "odoo")))
+    _code, output = import_odoo(url, "--only", "payment")
+    assert Match.objects.count() == 3
+    assert ScheduledPayment.objects.count() == 6  # updated, none made twice
+    assert ScheduledPayment.objects.filter(status="reconciled").count() == 3
+    line = next(line for line in output.splitlines() if "account.payment" in line)
+    assert line.split()[2:6] == ["6", "0", "3", "3"]  # read, created, updated, unchanged
+
+
+def test_api_datetimes_are_utc_whatever_timezone_the_mapping_gives_exports(odoo, tmp_path):
+    import datetime as dt
+
+    from avataq.odoo.mapping import DEFAULT_MAPPING
+    from enrollment.models import Enrollment
+
+    url, _server = odoo
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(
+        DEFAULT_MAPPING.read_text(encoding="utf-8").replace(
+            'datetime_timezone = "UTC"', 'datetime_timezone = "America/Montreal"'
+        ),
+        encoding="utf-8",
+    )
+    import_odoo(url, "--mapping", str(mapping))
+    enrollment = Enrollment.objects.get(student__status_no="10234", session__term="fall")
+    assert enrollment.submitted_at == dt.datetime(2024, 6, 1, 3, 30, tzinfo=dt.UTC)

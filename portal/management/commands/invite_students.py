@@ -2,6 +2,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal.services.accounts import imported_students_invite
 
@@ -30,25 +32,37 @@ class Command(BaseCommand):
     def handle(self, *args: Any, imported: bool, by: str | None, **options: Any) -> None:
         if not imported:
             raise CommandError(
-                "say which students: --imported (others are invited from their admin page)"
+                _("say which students: --imported (others are invited from their admin page)")
             )
         sender = self._sender(by)
         sent = imported_students_invite(by=sender)
         for invitation in sent:
             self.stdout.write(f"  {invitation.student} → {invitation.email}")
-        self.stdout.write(f"{len(sent)} invitation(s) sent.")
+        self.stdout.write(
+            ngettext("%(count)d invitation sent.", "%(count)d invitations sent.", len(sent))
+            % {"count": len(sent)}
+        )
 
     def _sender(self, by: str | None) -> Any:
         users = get_user_model().objects.filter(is_active=True, is_staff=True)
         if by:
             found = users.filter(username=by).first()
             if found is None:
-                raise CommandError(f"--by {by}: no active staff user with that username")
+                raise CommandError(
+                    _("--by %(username)s: no active staff user with that username")
+                    % {"username": by}
+                )
             return found
         superusers = list(users.filter(is_superuser=True)[:2])
         if len(superusers) != 1:
             raise CommandError(
-                "name the staff user the invitations come from: --by USERNAME "
-                f"({len(superusers) or 'no'} superusers here)"
+                ngettext(
+                    "name the staff user the invitations come from: --by USERNAME "
+                    "(%(count)d superuser here)",
+                    "name the staff user the invitations come from: --by USERNAME "
+                    "(%(count)d superusers here)",
+                    len(superusers),
+                )
+                % {"count": len(superusers)}
             )
         return superusers[0]

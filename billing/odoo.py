@@ -27,7 +27,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -81,32 +81,42 @@ def _link_key(ref: Ref) -> str:
 
 class Scopes:
     """Session code and school code of an enrollment, for the money per session and
-    school (what the dry run prints and the verification compares)."""
+    school (what the dry run prints and the verification compares): the sessions and
+    schools of the run, the enrollments of the batch (:meth:`load`)."""
 
-    def __init__(self, job: Job | None) -> None:
-        if job is not None:  # what the run holds, rows a dry run would create included
-            sessions = {pk: row for pk, row in job.attrs(Session, ("start_date", "term")).items()}
-            self.schools = {pk: code for pk, (code,) in job.attrs(School, ("code",)).items()}
-            self.enrollments = job.attrs(Enrollment, ("session_id", "school_id"))
-        else:
-            sessions = {
-                pk: (start, term)
-                for pk, start, term in Session.objects.values_list("pk", "start_date", "term")
-            }
-            self.schools = dict(School.objects.values_list("pk", "code"))
-            self.enrollments = {
-                pk: (session, school)
-                for pk, session, school in Enrollment.objects.values_list(
-                    "pk", "session_id", "school_id"
-                )
-            }
+    def __init__(self, job: Job) -> None:
+        # What the run holds, rows a dry run would create included.
+        sessions = job.attrs(Session, ("start_date", "term"))
         self.sessions = {
             pk: f"{start.year}{term[0].upper()}" for pk, (start, term) in sessions.items()
         }
+        self.schools = {pk: code for pk, (code,) in job.attrs(School, ("code",)).items()}
+        self.enrollments: dict[int, tuple] = {}
+
+    def load(self, job: Job, enrollment_ids: Any) -> None:
+        self.enrollments = job.attrs_of(Enrollment, ("session_id", "school_id"), enrollment_ids)
 
     def of(self, enrollment_id: int) -> tuple[str, str]:
         session_id, school_id = self.enrollments.get(enrollment_id, (None, None))
         return self.sessions.get(session_id, ""), self.schools.get(school_id, "")
+
+
+def money_by_scope(queryset: Any, sums: dict[str, str]) -> dict:
+    """Money here per session and school: ``sums`` (measure → field) of ``queryset``
+    (rows with an ``enrollment``), added up by the database per session and school."""
+    sessions = {
+        pk: f"{start.year}{term[0].upper()}"
+        for pk, start, term in Session.objects.values_list("pk", "start_date", "term")
+    }
+    schools = dict(School.objects.values_list("pk", "code"))
+    money = new_money()
+    scope = ("enrollment__session_id", "enrollment__school_id")
+    totals = {measure: Sum(name) for measure, name in sums.items()}
+    for row in queryset.values(*scope).annotate(**totals).values_list(*scope, *totals):
+        session, school = sessions.get(row[0]), schools.get(row[1])
+        for measure, amount in zip(totals, row[2:], strict=True):
+            money[(session or "—", school or "—")][measure] += amount
+    return money
 
 
 def _imported(model: type, odoo_model: str) -> Any:
@@ -138,6 +148,7 @@ class SheetImporter(Importer):
     model = ComputingSheet
     also_imports = (ComputingSheetLine,)
     depends = ("enrollment",)
+    refers = {"enrollment": "enrollment", "previous": "sheet"}
     verify_fields = (
         "enrollment_id",
         "revision",
@@ -174,17 +185,13 @@ class SheetImporter(Importer):
         )
         job.report.models.append(self.lines_report)
         self.scopes = Scopes(job)
-        self.index = job.index(self.key)
+        self.written = legacy.Index(mapped.odoo_model)
         self.deferred: list[Pending] = []
-        # What each enrollment holds already (a run before this one, or earlier rows).
-        self.held: dict[int, dict[str, Any]] = defaultdict(lambda: {"revisions": {}})
-        for pk, enrollment, revision, status in ComputingSheet.objects.values_list(
-            "pk", "enrollment_id", "revision", "status"
-        ):
-            held = self.held[enrollment]
-            held["revisions"][revision] = pk
-            if status in (Sheet.DRAFT, Sheet.VALIDATED):
-                held[status] = pk
+        # What enrollments hold that the database does not show yet: the drafts held
+        # back until ``finish``, and everything a dry run would write.
+        self.unwritten: dict[int, dict[str, Any]] = defaultdict(lambda: {"revisions": {}})
+        self.line_digests: dict[str, str] = {}
+        self.has_line_source = job.source.has(self.lines_map.odoo_model)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
             cursor.execute(
@@ -193,9 +200,8 @@ class SheetImporter(Importer):
                 "unit_amount numeric, amount numeric, payee text, rule text, is_manual bool, "
                 "reason text, pk bigint)"
             )
-        if not job.source.has(self.lines_map.odoo_model):
+        if not self.has_line_source:
             self.lines_report.not_in_source = True
-            self.line_digests: dict[str, str] = {}
             return
         columns = list(self.lines_map.columns.values())
         for batch in batched(job.rows(self.lines_map.odoo_model, columns), 5000):
@@ -209,11 +215,23 @@ class SheetImporter(Importer):
             copy_rows_raw(STAGE, staged)
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE INDEX ON {STAGE} (sheet_key)")
-            cursor.execute(
-                f"SELECT sheet_key, md5(string_agg(digest, ',' ORDER BY digest)) "  # noqa: S608
-                f"FROM {STAGE} GROUP BY sheet_key"
-            )
-            self.line_digests = dict(cursor.fetchall())
+            cursor.execute(f"ANALYZE {STAGE}")
+
+    def load(self, rows: list[Row], mapped: ModelMap, job: Job) -> None:
+        super().load(rows, mapped, job)
+        self.written = legacy.Index(mapped.odoo_model)
+        # The digest of each sheet's staged lines, for this batch's sheets.
+        self.line_digests = {}
+        if self.has_line_source:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT sheet_key, md5(string_agg(digest, ',' ORDER BY digest)) "  # noqa: S608
+                    f"FROM {STAGE} WHERE sheet_key = ANY(%s) GROUP BY sheet_key",
+                    [[_link_key(row.ref) for row in rows]],
+                )
+                self.line_digests = dict(cursor.fetchall())
+        enrollments = (job.lookup("enrollment", ref) for ref in _refs(rows, mapped, "enrollment"))
+        self.scopes.load(job, {pk for pk in enrollments if pk is not None})
 
     def _line(self, row: Row, mapped: ModelMap) -> tuple:
         sheet = mapped.one(row, "sheet")
@@ -299,9 +317,33 @@ class SheetImporter(Importer):
         }
 
     def check(self, items: list[Pending], job: Job, report: ModelReport) -> list[Pending]:
+        # What each enrollment of the batch holds already (a run before this one, or the
+        # batches before), and what is not written yet.
+        enrollments = list({i.values["enrollment_id"] for i in items})
+        held_by: dict[int, dict[str, Any]] = defaultdict(lambda: {"revisions": {}})
+        for pk, enrollment, revision, status in ComputingSheet.objects.filter(
+            enrollment_id__any_of=enrollments
+        ).values_list("pk", "enrollment_id", "revision", "status"):
+            held = held_by[enrollment]
+            held["revisions"][revision] = pk
+            if status in (Sheet.DRAFT, Sheet.VALIDATED):
+                held[status] = pk
+        for enrollment in enrollments:
+            unwritten = self.unwritten.get(enrollment)
+            if unwritten is not None:
+                held = held_by[enrollment]
+                held["revisions"].update(unwritten["revisions"])
+                held.update({k: val for k, val in unwritten.items() if k != "revisions"})
         kept = []
         for item in sorted(items, key=lambda i: (i.values["enrollment_id"], i.values["revision"])):
-            values, held = item.values, self.held[item.values["enrollment_id"]]
+            values, held = item.values, held_by[item.values["enrollment_id"]]
+            # A dry run writes nothing, a new draft waits for ``finish``: the batches
+            # after this one would not find them in the database.
+            unwritten = (
+                self.unwritten[values["enrollment_id"]]
+                if not job.writes or (item.object_id is None and values["status"] == Sheet.DRAFT)
+                else None
+            )
             me = item.object_id or ("new", item.row.where)
             other = held["revisions"].get(values["revision"])
             if other is not None and other != me:
@@ -318,7 +360,11 @@ class SheetImporter(Importer):
                     )
                     continue
                 held[values["status"]] = me
+                if unwritten is not None:
+                    unwritten[values["status"]] = me
             held["revisions"][values["revision"]] = me
+            if unwritten is not None:
+                unwritten["revisions"][values["revision"]] = me
             kept.append(item)
         return kept
 
@@ -328,18 +374,10 @@ class SheetImporter(Importer):
             job.money(session, school, "sheets", row_values["total"])
 
     def money_here(self) -> dict:
-        scopes, money = Scopes(None), new_money()
         imported = ComputingSheet.objects.filter(
             pk__in=_imported(ComputingSheet, "avataq.computing.sheet"), status=Sheet.VALIDATED
         )
-        for enrollment, total in (
-            imported.values("enrollment_id")
-            .annotate(t=Sum("total"))
-            .values_list("enrollment_id", "t")
-        ):
-            session, school = scopes.of(enrollment)
-            money[(session or "—", school or "—")]["sheets"] += total
-        return money
+        return money_by_scope(imported, {"sheets": "total"})
 
     def _columns(self, values: dict[str, Any]) -> dict[str, Any]:
         return {k: val for k, val in values.items() if not k.startswith("_")}
@@ -356,16 +394,19 @@ class SheetImporter(Importer):
                 enrollment = item.values["enrollment_id"]
                 (later if enrollment in taken else round_).append(item)
                 taken.add(enrollment)
-            self._write_round(round_, now)
+            self._write_round(round_, now, job)
             others = later
 
-    def _write_round(self, items: list[Pending], now: Any) -> None:
+    def _write_round(self, items: list[Pending], now: Any, job: Job) -> None:
         if not items:
             return
         ids = allocate_ids(ComputingSheet, len(items))
         for item, pk in zip(items, ids, strict=True):
             item.object_id = pk
-            self.index.add(item.row.ref, pk)  # a later revision names it as its previous
+            self.written.add(item.row.ref, pk)  # a later revision names it as its previous
+        job.resolve(
+            self.key, (_ref_of(i.values["_previous"]) for i in items if i.values["_previous"])
+        )
         copy_rows(
             ComputingSheet,
             (
@@ -393,7 +434,7 @@ class SheetImporter(Importer):
                         [i.object_id for i in final],
                         [i.values["status"] for i in final],
                         [i.values["validated_at"] for i in final],
-                        [self._previous(i) for i in final],
+                        [self._previous(i, job) for i in final],
                     ],
                 )
         copy_history(
@@ -402,16 +443,22 @@ class SheetImporter(Importer):
                 {
                     **self._columns(i.values),
                     "id": i.object_id,
-                    "previous_id": self._previous(i),
+                    "previous_id": self._previous(i, job),
                     "created_at": now,
                 }
                 for i in items
             ),
         )
 
-    def _previous(self, item: Pending) -> int | None:
+    def _previous(self, item: Pending, job: Job) -> int | None:
+        """The sheet this one replaced: written in this batch, or imported before."""
         key = item.values.get("_previous")
-        previous = self.index.get(_ref_of(key)) if key else None
+        if not key:
+            return None
+        ref = _ref_of(key)
+        previous = self.written.get(ref)
+        if previous is None:
+            previous = job.lookup(self.key, ref)
         return previous if previous is not None and previous > 0 else None
 
     def _lines_for(self, items: list[Pending]) -> None:
@@ -478,7 +525,7 @@ class SheetImporter(Importer):
                 ComputingSheet.objects.filter(pk=item.object_id).update(
                     status=values["status"],
                     validated_at=values["validated_at"],
-                    previous_id=self._previous(item),
+                    previous_id=self._previous(item, job),
                 )
                 continue
             frozen = ComputingSheet.objects.filter(
@@ -512,7 +559,9 @@ class SheetImporter(Importer):
             # after them.
             now = timezone.now()
             for batch in [self.deferred[i : i + 2000] for i in range(0, len(self.deferred), 2000)]:
-                self._write_round(batch, now)
+                job.new_batch()
+                self.written = legacy.Index(mapped.odoo_model)
+                self._write_round(batch, now, job)
                 legacy.save(
                     mapped.odoo_model,
                     ComputingSheet,
@@ -521,30 +570,37 @@ class SheetImporter(Importer):
                         for i in batch
                     ],
                 )
-                for item in batch:
-                    job.index(self.key).add(item.row.ref, item.object_id)
+            self.deferred = []
             job.forget(ComputingSheet)
+        # Lines no sheet took in this run: their sheet was imported before (unchanged),
+        # was refused, or is not in the source. Read a chunk at a time (a server-side
+        # cursor), their sheets looked up per chunk: a verification reads every line.
+        source_lines = 0
+        with (
+            transaction.atomic(),
+            connection.connection.cursor(name="odoo_untaken_lines") as lines,
+        ):
+            lines.execute(f"SELECT source, sheet_key FROM {STAGE} WHERE pk IS NULL")  # noqa: S608
+            while chunk := lines.fetchmany(5000):
+                job.new_batch()
+                job.resolve(self.key, {_ref_of(key) for _, key in chunk})
+                for where, sheet_key in chunk:
+                    sheet = job.lookup(self.key, _ref_of(sheet_key))
+                    if sheet is None:
+                        self.lines_report.refuse(where, f"its sheet {sheet_key} is not imported")
+                        if job.verifying:
+                            job.differ(
+                                self.lines_report.label,
+                                where,
+                                f"not imported: its sheet {sheet_key} is not",
+                            )
+                        continue
+                    source_lines += 1
+                    if sheet < 0:  # a dry run's sheet to create: its lines with it
+                        self.lines_report.created += 1
+                    else:
+                        self.lines_report.unchanged += 1
         with connection.cursor() as cursor:
-            # Lines no sheet took: their sheet was refused, or is not in the source.
-            cursor.execute(f"SELECT source, sheet_key FROM {STAGE} WHERE pk IS NULL")  # noqa: S608
-            imported = job.index(self.key)
-            source_lines = 0
-            for where, sheet_key in cursor.fetchall():
-                sheet = imported.get(_ref_of(sheet_key))
-                if sheet is None:
-                    self.lines_report.refuse(where, f"its sheet {sheet_key} is not imported")
-                    if job.verifying:
-                        job.differ(
-                            self.lines_report.label,
-                            where,
-                            f"not imported: its sheet {sheet_key} is not",
-                        )
-                    continue
-                source_lines += 1
-                if sheet < 0:  # a dry run's sheet to create: its lines with it
-                    self.lines_report.created += 1
-                else:
-                    self.lines_report.unchanged += 1
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         if job.verifying:
             here = ComputingSheetLine.objects.filter(
@@ -557,6 +613,11 @@ class SheetImporter(Importer):
                     "",
                     f"the source has {source_lines} lines of imported sheets, here {here}",
                 )
+
+
+def _refs(rows: list[Row], mapped: ModelMap, name: str) -> list[Ref]:
+    """The references of ``rows`` in our field ``name`` (the empty ones left out)."""
+    return [ref for row in rows if (ref := mapped.one(row, name)) is not None]
 
 
 def _ref_of(key: str) -> Ref:
@@ -624,6 +685,7 @@ class StatementImporter(Importer):
     label = "billing.BankStatement"
     model = BankStatement
     depends = ("bank_account",)
+    refers = {"journal": "bank_account"}
     optional = True
     spec = ModelSpec(
         key="statement",
@@ -657,6 +719,7 @@ class StatementLineImporter(Importer):
     label = "billing.StatementLine"
     model = StatementLine
     depends = ("statement",)
+    refers = {"statement": "statement"}
     optional = True
     verify_fields = ("amount", "booked_on")
     spec = ModelSpec(
@@ -715,6 +778,7 @@ class PaymentImporter(Importer):
     model = ScheduledPayment
     also_imports = (Match,)
     depends = ("sheet", "statement_line")
+    refers = {"sheet": "sheet"}
     verify_fields = ("reference", "amount", "status", "reconciled_amount", "due_date")
     batch_size = 5000
     spec = ModelSpec(
@@ -746,11 +810,19 @@ class PaymentImporter(Importer):
 
     def prepare(self, job: Job, mapped: ModelMap) -> None:
         self.scopes = Scopes(job)
-        self.sheets = job.attrs(ComputingSheet, ("enrollment_id",))
-        self.schools = job.attrs(Enrollment, ("school_id",))
+        self.sheets: dict[int, tuple] = {}
         self.has_lines = job.source.has(job.map_of("statement_line").odoo_model)
         # Looked up once, not per row (half a million rows at the cut-over).
         self.states = {**self.STATES, **mapped.values.get("status", {})}
+
+    def load(self, rows: list[Row], mapped: ModelMap, job: Job) -> None:
+        # The batch's sheets, their enrollments, and those enrollments' session and school.
+        super().load(rows, mapped, job)
+        sheets = (job.lookup("sheet", ref) for ref in _refs(rows, mapped, "sheet"))
+        self.sheets = job.attrs_of(
+            ComputingSheet, ("enrollment_id",), {pk for pk in sheets if pk is not None}
+        )
+        self.scopes.load(job, {enrollment for (enrollment,) in self.sheets.values()})
 
     def convert(self, row: Row, mapped: ModelMap, job: Job) -> dict[str, Any]:
         sheet = job.ref("sheet", mapped.one(row, "sheet"), mapped.what("sheet"))
@@ -784,7 +856,7 @@ class PaymentImporter(Importer):
             "enrollment_id": enrollment,
             "reference": reference,
             "payee": payee,
-            "school_id": self.schools[enrollment][0] if payee == "school" else None,
+            "school_id": self.scopes.enrollments[enrollment][1] if payee == "school" else None,
             "code": v.required_text(mapped.cell(row, "code"), mapped.what("code"))[:20],
             "period": v.day(mapped.cell(row, "period"), mapped.what("period"), job.zone) or due,
             "due_date": due,
@@ -823,19 +895,10 @@ class PaymentImporter(Importer):
         job.money(session, school, "reconciled", row_values["reconciled_amount"])
 
     def money_here(self) -> dict:
-        scopes, money = Scopes(None), new_money()
         imported = ScheduledPayment.objects.filter(
             pk__in=_imported(ScheduledPayment, "account.payment")
         ).exclude(status=Payment.CANCELLED)
-        for enrollment, amount, reconciled in (
-            imported.values("enrollment_id")
-            .annotate(a=Sum("amount"), r=Sum("reconciled_amount"))
-            .values_list("enrollment_id", "a", "r")
-        ):
-            session, school = scopes.of(enrollment)
-            money[(session or "—", school or "—")]["payments"] += amount
-            money[(session or "—", school or "—")]["reconciled"] += reconciled
-        return money
+        return money_by_scope(imported, {"payments": "amount", "reconciled": "reconciled_amount"})
 
     def insert(self, items: list[Pending], job: Job) -> None:
         now = timezone.now()
@@ -866,28 +929,30 @@ class PaymentImporter(Importer):
         yet, for what is left of both (Odoo does not say how a line was split)."""
         if not items or not self.has_lines:
             return
-        index = job.index("statement_line")
+        job.resolve(
+            "statement_line", {_ref_of(key) for item in items for key in item.values["_lines"]}
+        )
         pairs = []
         for item in items:
             for line_key in item.values["_lines"]:
-                line_id = index.get(_ref_of(line_key))
+                line_id = job.lookup("statement_line", _ref_of(line_key))
                 if line_id is not None:
                     pairs.append((item, line_id, f"{_link_key(item.row.ref)}>{line_key}"))
         done = set(
             LegacyRecord.objects.filter(
-                odoo_model=MATCH_LINK, external_id__in=[p[2] for p in pairs]
+                odoo_model=MATCH_LINK, external_id__any_of=[p[2] for p in pairs]
             ).values_list("external_id", flat=True)
         )
         pairs = [p for p in pairs if p[2] not in done]
         lines = {
             pk: abs(amount) - matched
             for pk, amount, matched in StatementLine.objects.filter(
-                pk__in={p[1] for p in pairs}
+                pk__any_of={p[1] for p in pairs}
             ).values_list("pk", "amount", "matched_amount")
         }
         left = {item.object_id: abs(item.values["amount"]) for item, _, _ in pairs}
         for payment_id, taken in (
-            Match.objects.filter(payment__in=list(left), undone_at__isnull=True)
+            Match.objects.filter(payment__any_of=list(left), undone_at__isnull=True)
             .values("payment")
             .annotate(t=Sum("amount"))
             .values_list("payment", "t")
@@ -965,6 +1030,7 @@ class InvoiceImporter(Importer):
     label = "billing.SchoolInvoice"
     model = SchoolInvoice
     depends = ("school", "scholar_year", "session")
+    refers = {"scholar_year": "scholar_year", "session": "session"}
     optional = True
     natural_key = ("school_id", "invoice_number")
     verify_fields = ("invoice_number", "total", "status")
@@ -991,10 +1057,11 @@ class InvoiceImporter(Importer):
     def prepare(self, job: Job, mapped: ModelMap) -> None:
         school_model = job.map_of("school").odoo_model
         column = Column(mapped.column("school_partner"), MANY2ONE)
-        schools = job.index("school")
         self.partners: dict[str, int] = {}
-        for row in job.rows(school_model, [column]):
-            partner, school = row.one(column.field), schools.get(row.ref)
+        rows = list(job.rows(school_model, [column]))  # the schools: a few dozen
+        job.resolve("school", (row.ref for row in rows))
+        for row in rows:
+            partner, school = row.one(column.field), job.lookup("school", row.ref)
             if partner is not None and school is not None:
                 self.partners[_link_key(partner)] = school
                 if partner.xid:
@@ -1060,6 +1127,7 @@ class InvoiceLineImporter(Importer):
     label = "billing.SchoolInvoiceLine"
     model = SchoolInvoiceLine
     depends = ("school_invoice", "student", "enrollment")
+    refers = {"invoice": "school_invoice", "student": "student", "enrollment": "enrollment"}
     optional = True
     verify_fields = ("amount",)
     spec = ModelSpec(
@@ -1077,7 +1145,7 @@ class InvoiceLineImporter(Importer):
 
     def convert(self, row: Row, mapped: ModelMap, job: Job) -> dict[str, Any]:
         invoice_ref = mapped.one(row, "invoice")
-        invoice = job.index("school_invoice").get(invoice_ref) if invoice_ref else None
+        invoice = job.lookup("school_invoice", invoice_ref) if invoice_ref else None
         if invoice is None:
             raise Skipped  # a journal item of another entry
         if v.text(mapped.cell(row, "display_type")) not in ("", "product"):

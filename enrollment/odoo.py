@@ -35,6 +35,7 @@ class EnrollmentImporter(Importer):
     label = "enrollment.Enrollment"
     model = Enrollment
     depends = ("student", "session", "school", "program")
+    refers = {"student": "student", "session": "session", "school": "school", "program": "program"}
     verify_fields = ("student_id", "session_id", "school_id", "status")
     spec = ModelSpec(
         key="enrollment",
@@ -56,13 +57,9 @@ class EnrollmentImporter(Importer):
     )
 
     def prepare(self, job: Job, mapped: ModelMap) -> None:
-        # One live enrollment per student and session: those here already, by id.
-        self.live: dict[tuple[int, int], object] = {
-            (student, session): pk
-            for pk, student, session in Enrollment.objects.exclude(
-                status__in=Enrollment.CLOSED_STATUSES
-            ).values_list("pk", "student_id", "session_id")
-        }
+        # The pairs a dry run's rows took (or freed): a real run finds them in the
+        # database, written by the batches before.
+        self.planned: dict[tuple[int, int], object] = {}
 
     def convert(self, row: Row, mapped: ModelMap, job: Job) -> dict[str, Any]:
         school_id = job.ref("school", mapped.one(row, "school"), mapped.what("school"))
@@ -118,16 +115,30 @@ class EnrollmentImporter(Importer):
         }
 
     def check(self, items: list[Pending], job: Job, report: ModelReport) -> list[Pending]:
+        # One live enrollment per student and session: those here already (the batches
+        # before included), for this batch's students only.
+        students = list({i.values["student_id"] for i in items})
+        live: dict[tuple[int, int], object] = {
+            (student, session): pk
+            for pk, student, session in Enrollment.objects.filter(student_id__any_of=students)
+            .exclude(status__in=Enrollment.CLOSED_STATUSES)
+            .values_list("pk", "student_id", "session_id")
+        }
+        for item in items:
+            pair = (item.values["student_id"], item.values["session_id"])
+            if pair in self.planned:
+                live[pair] = self.planned[pair]
         kept = []
         for item in items:
             values = item.values
             pair = (values["student_id"], values["session_id"])
             if values["status"] in Enrollment.CLOSED_STATUSES:
-                if self.live.get(pair) == item.object_id and item.object_id is not None:
-                    del self.live[pair]  # this one is closed now
+                if live.get(pair) == item.object_id and item.object_id is not None:
+                    live[pair] = None  # this one is closed now
+                    self._plan(job, pair, None)
                 kept.append(item)
                 continue
-            holder = self.live.get(pair)
+            holder = live.get(pair)
             me = item.object_id or ("new", item.row.where)
             if holder is not None and holder != me:
                 report.refuse(
@@ -136,16 +147,14 @@ class EnrollmentImporter(Importer):
                 )
                 continue
             # Until written, a new one holds the pair by where it was read (never an id).
-            self.live[pair] = me
+            live[pair] = me
+            self._plan(job, pair, me)
             kept.append(item)
         return kept
 
-    def insert(self, items: list[Pending], job: Job) -> None:
-        super().insert(items, job)
-        for item in items:
-            pair = (item.values["student_id"], item.values["session_id"])
-            if self.live.get(pair) == ("new", item.row.where):
-                self.live[pair] = item.object_id
+    def _plan(self, job: Job, pair: tuple[int, int], holder: object) -> None:
+        if not job.writes:  # nothing written for the next batch to find
+            self.planned[pair] = holder
 
 
 def register_importers() -> None:

@@ -41,6 +41,7 @@ from avataq.odoo import (
     register,
 )
 from avataq.odoo import values as v
+from avataq.odoo.importer import batched
 from avataq.odoo.report import ModelReport
 from avataq.odoo.sql import HISTORY_REASON
 from portal.mail import CATALOG, template_problems
@@ -87,13 +88,18 @@ class AccountImporter(Importer):
 
     def prepare(self, job: Job, mapped: ModelMap) -> None:
         column = Column(mapped.column("student_user"), MANY2ONE)
-        students = job.index("student")
         self.students: dict[str, int] = {}
-        for row in job.rows(job.map_of("student").odoo_model, [column]):
-            user, student = row.one(column.field), students.get(row.ref)
-            if user is not None and student is not None:
-                for key in filter(None, (user.xid, f"#{user.odoo_id}" if user.odoo_id else "")):
-                    self.students[key] = student
+        rows = job.rows(job.map_of("student").odoo_model, [column])
+        for batch in batched(rows, 5000):
+            # Only students with a portal user are kept (and looked up).
+            batch = [row for row in batch if row.one(column.field) is not None]
+            job.new_batch()
+            job.resolve("student", (row.ref for row in batch))
+            for row in batch:
+                user, student = row.one(column.field), job.lookup("student", row.ref)
+                if user is not None and student is not None:
+                    for key in filter(None, (user.xid, f"#{user.odoo_id}" if user.odoo_id else "")):
+                        self.students[key] = student
 
     def convert(self, row: Row, mapped: ModelMap, job: Job) -> dict[str, Any]:
         keys = [row.ref.xid, f"#{row.ref.odoo_id}" if row.ref.odoo_id is not None else ""]

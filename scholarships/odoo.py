@@ -119,6 +119,7 @@ class ProgramImporter(Importer):
     label = "scholarships.Program"
     model = Program
     depends = ("school",)
+    refers = {"school": "school"}
     natural_key = ("school_id", "name")
     verify_fields = ("name", "school_id", "is_active")
     spec = ModelSpec(
@@ -201,6 +202,7 @@ class SessionImporter(Importer):
     label = "scholarships.Session"
     model = Session
     depends = ("scholar_year",)
+    refers = {"scholar_year": "scholar_year"}
     natural_key = ("scholar_year_id", "term")
     verify_fields = ("scholar_year_id", "term", "start_date", "end_date")
     spec = ModelSpec(

@@ -80,8 +80,15 @@ def batched(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
 
 @dataclass
 class Job:
-    """One run: the source, the mapping, the mode, and what importers share — the legacy
-    indexes of the models imported so far, and attributes of our rows they look up."""
+    """One run: the source, the mapping, the mode, and what importers share — the
+    references of the batch being read, resolved through the legacy-id table, and
+    attributes of our rows they look up.
+
+    Nothing here holds a whole model of the size that grows with the program (students,
+    enrollments, sheets, payments, bank lines): references and rows are looked up per
+    batch, one query for the batch's ids, and forgotten with it, so the memory of an
+    import is bounded by the batch size whatever the size of the source. A dry run keeps
+    what it would create (it writes nothing the next batch could look up)."""
 
     source: Source
     mapping: Mapping
@@ -91,7 +98,10 @@ class Job:
     differences: list[Difference] = field(default_factory=list)
     here_money: Any = field(default_factory=new_money)
     _maps: dict[str, ModelMap] = field(default_factory=dict)
-    _indexes: dict[str, legacy.Index] = field(default_factory=dict)
+    # This batch's references, by Odoo model: ref_key → our id (None: not imported).
+    _refs: dict[str, dict[str, int | None]] = field(default_factory=dict)
+    # A dry run's rows to create (placeholder ids), by Odoo model.
+    _planned_refs: dict[str, legacy.Index] = field(default_factory=dict)
     _attrs: dict[tuple[type, tuple[str, ...]], dict[int, tuple]] = field(default_factory=dict)
     _planned: dict[type, dict[int, dict[str, Any]]] = field(
         default_factory=lambda: defaultdict(dict)
@@ -123,11 +133,42 @@ class Job:
         return self.source.rows(odoo_model, columns)
 
     # --- references ------------------------------------------------------------------------
-    def index(self, key: str) -> legacy.Index:
+    def new_batch(self) -> None:
+        """Forget the last batch's references (a run calls it before each batch)."""
+        self._refs.clear()
+
+    def resolve(self, key: str, refs: Iterable[Ref | None]) -> None:
+        """Look up, in one query, the rows of ours that these references to importer
+        ``key``'s Odoo model became; :meth:`ref` then answers from memory until the next
+        batch."""
         odoo_model = self.map_of(key).odoo_model
-        if odoo_model not in self._indexes:
-            self._indexes[odoo_model] = legacy.Index(odoo_model)
-        return self._indexes[odoo_model]
+        known = self._refs.setdefault(odoo_model, {})
+        wanted = {}
+        for ref in refs:
+            if ref is not None and (ref.xid or ref.odoo_id is not None):
+                ref_key = legacy.ref_key(ref)
+                if ref_key not in known:
+                    wanted[ref_key] = ref
+        if not wanted:
+            return
+        hits = legacy.find(odoo_model, wanted.values())
+        for ref_key in wanted:
+            hit = hits.get(ref_key)
+            known[ref_key] = hit.object_id if hit is not None else None
+
+    def lookup(self, key: str, ref: Ref) -> int | None:
+        """Our row for a record of importer ``key``'s Odoo model, None if not imported
+        (one query when the batch's :meth:`resolve` did not ask for it)."""
+        odoo_model = self.map_of(key).odoo_model
+        planned = self._planned_refs.get(odoo_model)
+        if planned is not None and (found := planned.get(ref)) is not None:
+            return found
+        ref_key = legacy.ref_key(ref)
+        known = self._refs.get(odoo_model)
+        if known is None or ref_key not in known:
+            self.resolve(key, [ref])
+            known = self._refs[odoo_model]
+        return known.get(ref_key)
 
     def ref(self, key: str, ref: Ref | None, what: str, *, required: bool = True) -> int | None:
         """Our row for a reference to a record of importer ``key``'s Odoo model."""
@@ -135,14 +176,17 @@ class Job:
             if required:
                 raise Refused(f"{what} is empty")
             return None
-        found = self.index(key).get(ref)
+        found = self.lookup(key, ref)
         if found is None:
             raise Refused(f"{what} {ref} is not imported (not in the source, or refused)")
         return found
 
-    def loaded_index(self, key: str) -> legacy.Index | None:
-        """The index of importer ``key``'s Odoo model if it has been loaded."""
-        return self._indexes.get(self.map_of(key).odoo_model)
+    def planned_index(self, key: str) -> legacy.Index:
+        """The rows of importer ``key``'s model a dry run would create."""
+        odoo_model = self.map_of(key).odoo_model
+        if odoo_model not in self._planned_refs:
+            self._planned_refs[odoo_model] = legacy.Index(odoo_model)
+        return self._planned_refs[odoo_model]
 
     def placeholder(self) -> int:
         self._placeholder -= 1
@@ -151,10 +195,16 @@ class Job:
     def plan(self, model: type[models.Model], object_id: int, row_values: dict) -> None:
         self._planned[model][object_id] = row_values
 
+    def planned(self, model: type[models.Model]) -> Iterable[dict[str, Any]]:
+        """The values of the rows of ``model`` a dry run would create."""
+        return self._planned.get(model, {}).values()
+
     def attrs(self, model: type[models.Model], names: tuple[str, ...]) -> dict[int, tuple]:
         """``names`` (attnames) of every row of ``model`` by id, rows a dry run would
         create included; loaded once per run and model (dropped when the model is
-        written)."""
+        written). For the small models only (schools, programs, sessions, years,
+        statements): a model that grows with the students is read with
+        :meth:`attrs_of`."""
         cache_key = (model, names)
         if cache_key not in self._attrs:
             found = {row[0]: row[1:] for row in model.objects.values_list("pk", *names)}
@@ -162,6 +212,25 @@ class Job:
                 found[pk] = tuple(planned.get(n) for n in names)
             self._attrs[cache_key] = found
         return self._attrs[cache_key]
+
+    def attrs_of(
+        self, model: type[models.Model], names: tuple[str, ...], ids: Iterable[int]
+    ) -> dict[int, tuple]:
+        """``names`` (attnames) of these rows of ``model`` by id (one query), rows a dry
+        run would create included."""
+        ids = set(ids)
+        found = {
+            row[0]: row[1:]
+            for row in model.objects.filter(pk__any_of=[i for i in ids if i > 0]).values_list(
+                "pk", *names
+            )
+        }
+        planned = self._planned.get(model)
+        if planned:
+            for pk in ids:
+                if pk in planned:
+                    found[pk] = tuple(planned[pk].get(n) for n in names)
+        return found
 
     def forget(self, model: type[models.Model]) -> None:
         for cache_key in [k for k in self._attrs if k[0] is model]:
@@ -212,8 +281,19 @@ class Importer:
         portal user…), by Odoo model, so they are checked before anything is read."""
         return {}
 
+    # Many2one fields of the spec → the importer whose Odoo model they name: resolved
+    # for each batch in one query per field before its rows are converted.
+    refers: ClassVar[dict[str, str]] = {}
+
     def prepare(self, job: Job, mapped: ModelMap) -> None:
-        """Before the first row: load what ``convert`` looks up."""
+        """Before the first row: load what ``convert`` looks up for every row (small
+        things only: what grows with the source is looked up per batch, in ``load``)."""
+
+    def load(self, rows: list[Row], mapped: ModelMap, job: Job) -> None:
+        """Before a batch's rows are converted: look up what ``convert`` needs for them,
+        in a few queries (by default the references of ``refers``)."""
+        for name, key in self.refers.items():
+            job.resolve(key, (mapped.one(row, name) for row in rows))
 
     def convert(self, row: Row, mapped: ModelMap, job: Job) -> dict[str, Any]:
         raise NotImplementedError
@@ -286,13 +366,13 @@ class Importer:
             report.not_in_source = True
             return report
         self.prepare(job, mapped)
-        # A dry run keeps its placeholder ids in the index; a real run writes the legacy
-        # records, and the index is loaded from them when a later importer (or this
-        # one) first refers to this model — half a million payments no one refers to
-        # are not held in memory.
-        index = job.index(self.key) if job.dry_run else None
+        # A dry run keeps its placeholder ids; a real run writes the legacy records, and
+        # references to them are looked up there batch by batch.
+        planned = job.planned_index(self.key) if job.dry_run else None
         matched = 0
         for batch in batched(job.rows(mapped.odoo_model, self.columns(mapped)), self.batch_size):
+            job.new_batch()
+            self.load(batch, mapped, job)
             hits = legacy.find(mapped.odoo_model, (r.ref for r in batch))
             live = set(
                 self.model.objects.filter(
@@ -344,7 +424,7 @@ class Importer:
             elif job.dry_run:
                 for item in fresh:
                     item.object_id = job.placeholder()
-                    index.add(item.row.ref, item.object_id)
+                    planned.add(item.row.ref, item.object_id)
                     job.plan(self.model, item.object_id, item.values)
             else:
                 self.insert(fresh, job)
@@ -360,10 +440,6 @@ class Importer:
                         for i in written
                     ],
                 )
-                loaded = job.loaded_index(self.key)
-                if loaded is not None:
-                    for item in written:
-                        loaded.add(item.row.ref, item.object_id)
                 job.forget(self.model)
         self.finish(job, mapped, report)
         if job.verifying:

@@ -71,20 +71,14 @@ def find(odoo_model: str, refs: Iterable[Ref]) -> dict[str, Hit]:
 
 
 class Index:
-    """Every imported record of one Odoo model → our row's id, to resolve references.
-    In a dry run, rows that would be created are added with placeholder ids."""
+    """Records of one Odoo model → our row's id, held in memory: the rows a dry run
+    would create (placeholder ids), or a batch's rows just written. Imported records are
+    looked up in the table per batch (:func:`find`), never loaded whole."""
 
     def __init__(self, odoo_model: str) -> None:
         self.odoo_model = odoo_model
         self.by_xid: dict[str, int] = {}
         self.by_id: dict[int, int] = {}
-        for xid, odoo_id, object_id in LegacyRecord.objects.filter(
-            odoo_model=odoo_model
-        ).values_list("external_id", "odoo_id", "object_id"):
-            if xid:
-                self.by_xid[xid] = object_id
-            if odoo_id is not None:
-                self.by_id[odoo_id] = object_id
 
     def get(self, ref: Ref) -> int | None:
         if ref.xid and ref.xid in self.by_xid:

@@ -35,6 +35,11 @@ class AnyOf(Lookup):
         return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
+# A foreign key takes only the lookups registered on relations (``student_id__any_of``:
+# the ids, never model instances).
+models.ForeignObject.register_lookup(AnyOf)
+
+
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     """``count`` fresh primary keys from the table's own sequence (what an INSERT would
     have taken), so rows can be sent by COPY and referred to at once."""

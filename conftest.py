@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
+# The Odoo exports the cut-over tests of every app import (avataq/odoo/tests).
+pytest_plugins = ["avataq.odoo.tests.fixtures"]
+
 
 @pytest.fixture
 def redis_url() -> str:

@@ -1,3 +1,4 @@
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -45,3 +46,55 @@ class BackupRecord(models.Model):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class LegacyRecord(models.Model):
+    """Where an imported row came from: one record of the Odoo 16 system (its model, its
+    database id and/or external id), the row of ours it became, and a digest of what the
+    source said last time, so importing again updates only what changed and never makes
+    a second row. ``odoo_model`` is the Odoo model's technical name; for a row made from
+    a link between two records (a bank line matched to a payment) it is
+    ``model:field`` and ``external_id`` names both ends."""
+
+    odoo_model = models.CharField(_("Odoo model"), max_length=128)
+    odoo_id = models.BigIntegerField(_("Odoo id"), null=True, blank=True)
+    external_id = models.CharField(_("external id"), max_length=255, blank=True)
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.CASCADE, related_name="+",
+        verbose_name=_("imported as"),
+    )  # fmt: skip
+    object_id = models.BigIntegerField(_("row"))
+    target = GenericForeignKey("content_type", "object_id")
+    digest = models.CharField(_("digest of the source values"), max_length=40)
+    source = models.CharField(_("read from"), max_length=300, blank=True)
+    imported_at = models.DateTimeField(_("first imported"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed by an import"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Odoo origin")
+        verbose_name_plural = _("Odoo origins")
+        # No one edits it; it shows on the admin page of the row it describes, to whoever
+        # may see that row (templates/admin/change_form.html).
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["odoo_model", "odoo_id"],
+                condition=models.Q(odoo_id__isnull=False),
+                name="legacy_record_odoo_id_once",
+            ),
+            models.UniqueConstraint(
+                fields=["odoo_model", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="legacy_record_external_id_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(odoo_id__isnull=False) | ~models.Q(external_id=""),
+                name="legacy_record_identified",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="legacy_record_target_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.odoo_model} {self.external_id or self.odoo_id}"

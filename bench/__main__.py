@@ -24,6 +24,7 @@ BENCHMARKS = [
     "statement_import",
     "portal",
     "payment_run",
+    "odoo_import",
 ]
 
 

@@ -14,3 +14,8 @@ class BillingConfig(AppConfig):
         enrollment_withdrawn.connect(
             on_enrollment_withdrawn, sender=Enrollment, dispatch_uid="billing.withdrawal"
         )
+
+        # The cut-over from Odoo imports this app's models (manage.py import_odoo).
+        from billing.odoo import register_importers
+
+        register_importers()

@@ -10,3 +10,8 @@ class PortalConfig(AppConfig):
         from portal import receivers
 
         receivers.connect()
+
+        # The cut-over from Odoo imports this app's models (manage.py import_odoo).
+        from portal.odoo import register_importers
+
+        register_importers()

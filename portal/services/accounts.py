@@ -11,14 +11,14 @@ import unicodedata
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, ProtectedError
+from django.db.models import Exists, OuterRef, ProtectedError, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -348,6 +348,12 @@ def invitation_create(
     email = email.strip()
     if email_taken(email):
         raise AccountError(_("An account already uses %(email)s.") % {"email": email})
+    return _invitation_send(student=student, email=email, by=by)
+
+
+def _invitation_send(
+    *, student: Student, email: str, by: AbstractBaseUser
+) -> tuple[Invitation, str]:
     # A new invitation replaces the student's earlier ones: a link sent to a mistyped
     # address must not stay usable after staff send the right one.
     Invitation.objects.filter(
@@ -378,15 +384,56 @@ def invitation_create(
     return invitation, url
 
 
+def _awaiting_password(via: str = "") -> Q:
+    """Students (``via`` a relation to one) whose account was brought over from the old
+    system: linked, active, never confirmed here, and without password (none ever left
+    the old system)."""
+    return Q(
+        **{
+            f"{via}user__is_active": True,
+            f"{via}user__portal_account__confirmed_at__isnull": True,
+            f"{via}user__password__startswith": UNUSABLE_PASSWORD_PREFIX,
+        }
+    )
+
+
+def imported_students_invite(*, by: AbstractBaseUser) -> list[Invitation]:
+    """Invite every student whose account was imported and who has no password yet (and
+    no invitation still valid), each to their account's address and in their language:
+    accepting sets the password and confirms the account. One transaction per student,
+    so a run stopped half-way is resumed by running it again."""
+    now = timezone.now()
+    pending = (
+        Student.objects.filter(_awaiting_password())
+        .exclude(
+            pk__in=Invitation.objects.filter(used_at__isnull=True, expires_at__gt=now).values(
+                "student_id"
+            )
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    sent = []
+    for student_id in pending:
+        with transaction.atomic():
+            student = locks.lock_one(Student.objects.filter(pk=student_id))
+            if not Student.objects.filter(_awaiting_password(), pk=student.pk).exists():
+                continue  # a password was set meanwhile
+            account = Account.objects.get(user_id=student.user_id)
+            invitation, _url = _invitation_send(student=student, email=account.email, by=by)
+            sent.append(invitation)
+    return sent
+
+
 def invitation_for(token: str) -> Invitation | None:
     """The usable invitation for ``token``: not used, not expired, student unclaimed."""
     return (
         Invitation.objects.select_related("student")
         .filter(
+            Q(student__user__isnull=True) | _awaiting_password(via="student__"),
             token_hash=_token_hash(token),
             used_at__isnull=True,
             expires_at__gt=timezone.now(),
-            student__user__isnull=True,
         )
         .first()
     )
@@ -401,16 +448,27 @@ def invitation_accept(*, token: str, password: str) -> Account:
         raise AccountError(
             _("This invitation link is not valid any more. Ask staff for a new one.")
         )
-    invitation = locks.lock_one(Invitation.objects.filter(pk=invitation.pk))
+    # The imported account's login (if any), the invitation, the record: the order of
+    # avataq.locks, in one call (which login is known from the record read unlocked; the
+    # record is read again locked and must still name it).
+    login = Student.objects.filter(pk=invitation.student_id).values_list("user_id", flat=True)
+    _logins, _accounts, [invitation], [student] = locks.lock(
+        User.objects.filter(pk__in=login),
+        Account.objects.filter(user_id__in=login),
+        Invitation.objects.filter(pk=invitation.pk),
+        Student.objects.filter(pk=invitation.student_id),
+    )
     if invitation.used_at is not None:
         raise AccountError(
             _("This invitation link is not valid any more. Ask staff for a new one.")
         )
-    student = locks.lock_one(Student.objects.filter(pk=invitation.student_id))
-    if student.user_id is not None:  # claimed since the link was opened
-        raise AccountError(
-            _("This invitation link is not valid any more. Ask staff for a new one.")
-        )
+    if student.user_id is not None:
+        imported = Student.objects.filter(_awaiting_password(), pk=student.pk).exists()
+        if not imported:  # claimed since the link was opened
+            raise AccountError(
+                _("This invitation link is not valid any more. Ask staff for a new one.")
+            )
+        return _imported_account_activate(invitation, student, password)
     if email_taken(invitation.email):
         raise AccountError(_("An account already uses this email. Sign in, or reset the password."))
     user = User(username=normalize_email(invitation.email), email=invitation.email)
@@ -429,6 +487,24 @@ def invitation_accept(*, token: str, password: str) -> Account:
         student.email = invitation.email
     student._history_user = user
     student.save(update_fields=["user", "email", "updated_at"])
+    invitation.used_at = now
+    invitation.save(update_fields=["used_at"])
+    return account
+
+
+def _imported_account_activate(invitation: Invitation, student: Student, password: str) -> Account:
+    """The invitation of an imported account: its password set, its email confirmed."""
+    user = User.objects.get(pk=student.user_id)  # locked by invitation_accept
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise AccountError(" ".join(exc.messages)) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    now = timezone.now()
+    account = Account.objects.get(user=user)  # locked by invitation_accept
+    account.confirmed_at = now
+    account.save(update_fields=["confirmed_at"])
     invitation.used_at = now
     invitation.save(update_fields=["used_at"])
     return account

@@ -163,3 +163,6 @@ class InvitationAdmin(admin.ModelAdmin):
         invitation, _url = invitation_create(student=obj.student, email=obj.email, by=request.user)
         obj.pk = invitation.pk
         messages.success(request, _("Invitation emailed to %(email)s.") % {"email": obj.email})
+
+
+from portal import admin_privacy  # noqa: E402, F401  (registers the privacy screens)

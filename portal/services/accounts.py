@@ -25,7 +25,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from portal.models import Account, ClaimAttempt, Invitation, OutgoingEmail
+from portal.models import Account, ClaimAttempt, Invitation, NoticeAcceptance, OutgoingEmail
 from portal.services.mail import absolute_url, mail_may_be_asked_for, mail_queue
 from scholarships.models import Student
 
@@ -112,6 +112,10 @@ def account_signup(*, email: str, password: str, language: str) -> Account | Non
         with transaction.atomic():
             user.save()
             account = Account.objects.create(user=user, email=email, language=_language(language))
+            # The notice the signup form showed, accepted with the account.
+            NoticeAcceptance.objects.create(
+                account=account, version=settings.PRIVACY_NOTICE_VERSION
+            )
     except IntegrityError:  # someone signed up with the same address a moment earlier
         _tell_owner_of_signup(email, language)
         return None

@@ -37,6 +37,8 @@ LOCK_ORDER: tuple[str, ...] = (
     "scholarships.scholaryear",
     "scholarships.student",
     "scholarships.studentdocument",
+    "portal.datarequest",
+    "portal.correctionrequest",
     "enrollment.enrollment",
     "enrollment.checklistitem",
     "enrollment.enrollmentdocument",
@@ -54,6 +56,7 @@ LOCK_ORDER: tuple[str, ...] = (
     # matches that change them: locked after them.
     "billing.bankstatement",
     "billing.ledgeraccount",
+    "portal.retentionrule",
     "documents.documentindex",
     "portal.outgoingemail",
 )

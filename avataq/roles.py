@@ -304,6 +304,42 @@ CAPABILITIES: tuple[Capability, ...] = (
         {STAFF: A},
     ),
     Capability(
+        "students.date_of_birth",
+        "See students' dates of birth",
+        ("scholarships.view_date_of_birth",),
+        {COUNSELLORS: THEIRS, STAFF: A},
+    ),
+    Capability(
+        "privacy.requests",
+        "Record and answer privacy requests (access, corrections…); produce a student's "
+        "data export; see the privacy notices accepted",
+        perms("portal", ["datarequest"], "view", "add", "change")
+        + perms("portal", ["correctionrequest"], "view", "change")
+        + perms("portal", ["noticeacceptance"], "view"),
+        {STAFF: A},
+    ),
+    Capability(
+        "privacy.accesses",
+        "See who opened a student's record and the per-student access report; the alerts "
+        "sent to the privacy officer",
+        perms("scholarships", ["studentrecordaccess"], "view")
+        + perms("portal", ["privacyalert"], "view"),
+        {STAFF: A, OPS: A},
+    ),
+    Capability(
+        "privacy.retention",
+        "Set the retention schedule; see what it destroyed",
+        perms("portal", ["retentionrule"], "view", "change")
+        + perms("portal", ["destructionrecord"], "view"),
+        {STAFF: A},
+    ),
+    Capability(
+        "privacy.incidents",
+        "Keep the confidentiality incident register",
+        perms("portal", ["confidentialityincident"], "view", "add", "change"),
+        {STAFF: A, OPS: A},
+    ),
+    Capability(
         "backups",
         "See backups (taken, pruned and verified by Celery beat and commands)",
         perms("avataq", ["backuprecord"], "view"),
@@ -327,6 +363,9 @@ SUPERUSER_ONLY: frozenset[str] = frozenset(
     + perms("portal", ["account", "claimattempt", "invitation"], "change")
     + perms("portal", ["mailtemplate"], "add")
     + perms("avataq", ["backuprecord"], "add", "change")
+    + perms("scholarships", ["studentrecordaccess"], "add", "change")
+    + perms("portal", ["correctionrequest", "retentionrule"], "add")
+    + perms("portal", ["noticeacceptance", "privacyalert", "destructionrecord"], "add", "change")
     + (STUDENT_OBJECT_PERMISSION,)
 )  # fmt: skip
 PROJECT_APPS = ("avataq", "scholarships", "enrollment", "billing", "documents", "portal")

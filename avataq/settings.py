@@ -188,6 +188,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.statement_files_sweep_task",
         "schedule": crontab(minute="*"),
     },
+    # What the retention schedule makes due, listed for the privacy officer to confirm.
+    "nightly-retention-review": {
+        "task": "portal.tasks.retention_review_task",
+        "schedule": crontab(hour=4, minute=30),
+    },
     # Emails whose send task was lost (the broker was down) go out within a minute or two.
     "outbox-retry": {
         "task": "portal.tasks.outgoing_emails_retry_task",
@@ -418,6 +423,15 @@ PORTAL_CONTACT_PHONE = env.str("PORTAL_CONTACT_PHONE", "")
 PORTAL_PROGRAM_ADDRESS = env.str("PORTAL_PROGRAM_ADDRESS", "PO Box 150; Kuujjuaq QC  J0M 1C0")
 # Who hears about a refused claim (besides the record's counsellor, or the Staff group).
 PORTAL_HELP_EMAILS = env.list("PORTAL_HELP_EMAILS", default=[])
+# Privacy (Quebec's private-sector privacy law): who is responsible for personal
+# information (shown on the public privacy page, told of unusual access), the version of
+# the privacy notice students accept (a new version asks them again), and how many
+# students' files one staff user may open in a day before the officer is told.
+PRIVACY_OFFICER_NAME = env.str("PRIVACY_OFFICER_NAME", "Privacy officer")
+PRIVACY_OFFICER_EMAIL = env.str("PRIVACY_OFFICER_EMAIL", "privacy@localhost")
+PRIVACY_OFFICER_PHONE = env.str("PRIVACY_OFFICER_PHONE", "")
+PRIVACY_NOTICE_VERSION = env.str("PRIVACY_NOTICE_VERSION", "2025-1")
+PRIVACY_ALERT_FILES_PER_DAY = env.int("PRIVACY_ALERT_FILES_PER_DAY", default=40, minimum=1)
 # Links in emails (sent by tasks, with no request to read the host from).
 PORTAL_BASE_URL = env.url("PORTAL_BASE_URL", schemes={"http", "https"})
 if PORTAL_BASE_URL is None:

@@ -516,8 +516,14 @@ def _is_archive(key: str) -> bool:
     return f"/{keys.ARCHIVE_FOLDER}/" in key
 
 
+# A student's data export (a ZIP the privacy services build) is no document of the index.
+EXPORTS_FOLDER = "_exports"
+
+
 def _is_document_object(key: str) -> bool:
-    return not _is_archive(key) and not key.startswith(("backups/", f"{PENDING_FOLDER}/"))
+    return not _is_archive(key) and not key.startswith(
+        ("backups/", f"{PENDING_FOLDER}/", f"{EXPORTS_FOLDER}/")
+    )
 
 
 @transaction.atomic

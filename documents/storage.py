@@ -346,6 +346,28 @@ class S3DocumentStorage(S3Storage):
             return False
         return True
 
+    def delete_every_version(self, key: str) -> int:
+        """Remove ``key`` for good: in a versioned bucket every version of it and every
+        delete marker (a plain DELETE would only hide it behind a marker); how many
+        objects or versions went. Raises :class:`StorageUnavailable` when S3 does not
+        answer (the caller keeps its rows and tries again)."""
+        if not self.versioned:
+            with _answering("DELETE", key):
+                self.client.delete_object(Bucket=self.bucket_name, Key=key)
+            return 1
+        removed = 0
+        paginator = self.client.get_paginator("list_object_versions")
+        with _answering("DELETE versions", key):
+            for page in paginator.paginate(Bucket=self.bucket_name, Prefix=key):
+                for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                    if item["Key"] != key:
+                        continue  # a longer key that starts with this one
+                    self.client.delete_object(
+                        Bucket=self.bucket_name, Key=key, VersionId=item["VersionId"]
+                    )
+                    removed += 1
+        return removed
+
     @property
     def versioned(self) -> bool:
         if self._versioned is None:
@@ -481,6 +503,14 @@ class LocalDocumentStorage(FileSystemStorage):
             folder = folder.parent
 
     versioned = False
+
+    def delete_every_version(self, key: str) -> int:
+        """A local file has one version: removed."""
+        if not self.exists(key):
+            return 0
+        self.delete(key)
+        self._prune(Path(self.path(key)).parent)
+        return 1
 
     def keep_prior_version(self, key: str, stamp: str) -> PriorVersion:
         target = keys.archive_key(key, stamp)

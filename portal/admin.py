@@ -192,3 +192,6 @@ class InvitationAdmin(admin.ModelAdmin):
         if "_addanother" in request.POST:
             return HttpResponseRedirect(request.get_full_path())
         return self.response_post_save_add(request, obj)
+
+
+from portal import admin_privacy  # noqa: E402, F401  (registers the privacy screens)

@@ -139,7 +139,11 @@ class SignupForm(PasswordPairMixin):
     email = forms.EmailField(
         label=_("Email"), max_length=150, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
-    field_order = ["email", "password1", "password2"]
+    accept_notice = forms.BooleanField(
+        label=_("I have read the privacy notice and I accept it."),
+        error_messages={"required": _("Tick the box to accept the privacy notice.")},
+    )
+    field_order = ["email", "password1", "password2", "accept_notice"]
 
 
 class InvitationForm(PasswordPairMixin):
@@ -276,3 +280,31 @@ class DirectDepositForm(forms.Form):
         except BankDetailsInvalid as exc:
             raise forms.ValidationError(str(exc)) from None
         return data
+
+
+class NoticeForm(forms.Form):
+    """The privacy notice, accepted with a box ticked on purpose (never pre-ticked)."""
+
+    accept = forms.BooleanField(
+        label=_("I have read the privacy notice and I accept it."),
+        error_messages={"required": _("Tick the box to accept the privacy notice.")},
+    )
+
+
+class CorrectionForm(forms.Form):
+    """A student asks for a field of their record to be corrected."""
+
+    field = forms.ChoiceField(label=_("What is wrong"))
+    proposed_value = forms.CharField(label=_("The correct value"), max_length=200)
+    explanation = forms.CharField(
+        label=_("Explanation (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from portal.models import CorrectionRequest
+
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = CorrectionRequest.Field.choices

@@ -184,3 +184,14 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template_code} → {self.to} ({self.status})"
+
+
+from portal.models_privacy import (  # noqa: E402, F401
+    ConfidentialityIncident,
+    CorrectionRequest,
+    DataRequest,
+    DestructionRecord,
+    NoticeAcceptance,
+    PrivacyAlert,
+    RetentionRule,
+)

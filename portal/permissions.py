@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from portal.selectors import account_of
 
 View = Callable[..., HttpResponse]
 
 
-def _account_view(view: View, *, needs_student: bool) -> View:
+def _account_view(view: View, *, needs_student: bool, needs_notice: bool = True) -> View:
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
@@ -25,6 +27,9 @@ def _account_view(view: View, *, needs_student: bool) -> View:
             raise Http404("This space is for students with a portal account.")
         if not account.is_confirmed:
             return redirect("portal:unconfirmed")
+        if needs_notice and not account.notice_accepted:
+            # A new version of the privacy notice: read and accept it first.
+            return redirect(f"{reverse('portal:notice')}?next={quote(request.get_full_path())}")
         student = getattr(account.user, "student", None)
         if needs_student and student is None:
             return redirect("portal:claim")
@@ -40,6 +45,11 @@ def _account_view(view: View, *, needs_student: bool) -> View:
 def student_required(view: View) -> View:
     """Sets ``request.student`` and ``request.account``."""
     return _account_view(view, needs_student=True)
+
+
+def notice_page_required(view: View) -> View:
+    """For the notice page itself: a confirmed account, notice accepted or not."""
+    return _account_view(view, needs_student=False, needs_notice=False)
 
 
 def confirmed_account_required(view: View) -> View:

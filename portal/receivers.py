@@ -264,9 +264,26 @@ def on_payment_run_sent(sender: Any, run: Any, **kwargs: Any) -> None:
     mail_queue_written(code="remittance", mails=mails)
 
 
+def on_student_file_opened(sender: type, instance: Any, created: bool, **kwargs: Any) -> None:
+    """A record opened or a document downloaded: once committed, see whether its user has
+    opened an unusual number of students' files today (the privacy officer is told)."""
+    if not created:
+        return
+    from django.db import transaction
+
+    from portal.services.privacy import privacy_alert_check
+
+    user_id = instance.user_id
+    transaction.on_commit(lambda: privacy_alert_check(user_id=user_id), robust=True)
+
+
 def connect() -> None:
+    from django.db.models.signals import post_save
+
     from billing import signals as billing_signals
+    from documents.models import DocumentAccess
     from enrollment import signals as enrollment_signals
+    from scholarships.models import StudentRecordAccess
 
     pairs = [
         (enrollment_signals.enrollment_submitted, on_enrollment_submitted, Enrollment),
@@ -280,3 +297,7 @@ def connect() -> None:
     ]
     for signal, receiver, sender in pairs:
         signal.connect(receiver, sender=sender, dispatch_uid=f"portal.{receiver.__name__}")
+    for model in (StudentRecordAccess, DocumentAccess):
+        post_save.connect(
+            on_student_file_opened, sender=model, dispatch_uid=f"portal.opened.{model.__name__}"
+        )

@@ -10,10 +10,10 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from billing.models import BankDetails, ComputingSheet, ComputingSheetLine, ScheduledPayment
-from documents.models import DocumentIndex
+from documents.models import DocumentAccess, DocumentIndex
 from documents.permissions import student_documents_of
 from enrollment.models import ChecklistItem, Enrollment
-from portal.models import Account
+from portal.models import Account, CorrectionRequest, DataRequest
 from scholarships.models import Program, School, Session, Student
 
 # A payment sent this recently is still on its way to the student's account.
@@ -22,7 +22,21 @@ ON_ITS_WAY = dt.timedelta(days=7)
 
 def account_of(user: object) -> Account | None:
     """The portal account of ``user`` with its student record, in one query."""
-    return Account.objects.select_related("user__student").filter(user=user).first()
+    from django.conf import settings
+    from django.db.models import Exists, OuterRef
+
+    from portal.models import NoticeAcceptance
+
+    # Whether the current privacy notice is accepted comes in the same query.
+    accepted = NoticeAcceptance.objects.filter(
+        account=OuterRef("pk"), version=settings.PRIVACY_NOTICE_VERSION
+    )
+    return (
+        Account.objects.select_related("user__student")
+        .annotate(notice_accepted=Exists(accepted))
+        .filter(user=user)
+        .first()
+    )
 
 
 def student_enrollments(student: Student) -> QuerySet[Enrollment]:
@@ -200,3 +214,25 @@ def dashboard(student: Student, *, today: dt.date | None = None) -> Dashboard:
         payments=next_payments(student, today=today),
         checklist_complete=checklist_complete(current[0] if current else None),
     )
+
+
+# --- privacy -------------------------------------------------------------------------------
+def student_exports(student: Student) -> QuerySet:
+    """The student's own data-export requests, newest first."""
+    return DataRequest.objects.filter(
+        student=student, kind__in=[DataRequest.Kind.ACCESS, DataRequest.Kind.PORTABILITY]
+    ).order_by("-created_at", "-pk")
+
+
+def student_document_accesses(student: Student, *, limit: int = 200) -> list:
+    """Who was handed a link to the student's documents, newest first: staff by name, the
+    student's own downloads as theirs."""
+    return list(
+        DocumentAccess.objects.filter(document__student=student)
+        .select_related("user", "document")
+        .order_by("-accessed_at")[:limit]
+    )
+
+
+def student_corrections(student: Student) -> QuerySet:
+    return CorrectionRequest.objects.filter(student=student).order_by("-created_at")

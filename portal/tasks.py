@@ -42,3 +42,20 @@ def unconfirmed_accounts_expire_task() -> int:
     from portal.services.accounts import unconfirmed_accounts_expire
 
     return unconfirmed_accounts_expire()
+
+
+@shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def data_export_build_task(request_id: int) -> None:
+    """Build a student's data export (the same key each time: a retry overwrites it)."""
+    from portal.services.privacy import data_export_build
+
+    data_export_build(request_id=request_id)
+
+
+@shared_task(ignore_result=True)
+def retention_review_task() -> int:
+    """Nightly: list what the retention schedule makes due, for the privacy officer to
+    review and confirm (``manage.py retention_sweep --confirmed-by``)."""
+    from portal.services.retention import retention_review_send
+
+    return retention_review_send()

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from portal.views import account, my, public
+from portal.views import account, my, privacy, public
 
 app_name = "portal"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("contact/", public.contact, name="contact"),
     path("faq/", public.faq, name="faq"),
     path("language/", public.language, name="language"),
+    path("privacy/", privacy.policy, name="privacy_policy"),
     # Accounts
     path("account/signup/", account.signup, name="signup"),
     path("account/unconfirmed/", account.unconfirmed, name="unconfirmed"),
@@ -44,4 +45,9 @@ urlpatterns = [
     path("my/sheets/<int:sheet_id>/pdf/", my.sheet_download, name="sheet_pdf"),
     path("my/payments/", my.payments, name="payments"),
     path("my/direct-deposit/", my.direct_deposit, name="direct_deposit"),
+    path("my/privacy/", privacy.my_privacy, name="privacy"),
+    path("my/privacy/export/", privacy.export_request, name="export_request"),
+    path("my/privacy/export/<int:request_id>/", privacy.export_download, name="export_download"),
+    path("my/privacy/corrections/", privacy.correction_request, name="correction_request"),
+    path("my/privacy/notice/", privacy.notice, name="notice"),
 ]

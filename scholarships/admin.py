@@ -6,17 +6,24 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from avataq.admin import ReadOnlyAdmin, guarded_view
+from avataq.http import client_ip
 from documents.admin import DocumentUploadAdmin
+from documents.models import DocumentAccess
 from scholarships import services
 from scholarships.models import (
     Community,
@@ -26,8 +33,11 @@ from scholarships.models import (
     Session,
     Student,
     StudentDocument,
+    StudentRecordAccess,
 )
 from scholarships.permissions import can_assign_student, scope_to_students, sees_all_students
+
+DATE_OF_BIRTH = "scholarships.view_date_of_birth"
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -220,18 +230,6 @@ class StudentAdmin(StudentScopedAdmin, HistoryAdmin):
             fields += self.ASSIGNMENT_FIELDS  # who follows a student is Staff's decision
         return fields
 
-    def get_fieldsets(self, request: HttpRequest, obj: Student | None = None) -> list:
-        fieldsets = super().get_fieldsets(request, obj)
-        if can_assign_student(request.user):
-            return fieldsets
-        # Read-only, the counsellor shows by name (a read-only user shows its username).
-        return [
-            (name, {**options, "fields": [
-                "counsellor_name" if field == "counsellor" else field for field in options["fields"]
-            ]})
-            for name, options in fieldsets
-        ]  # fmt: skip
-
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "counsellor" and field is not None:
@@ -246,6 +244,101 @@ class StudentAdmin(StudentScopedAdmin, HistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Student, form, change: bool) -> None:
         services.student_save(student=obj, by=request.user)
+
+    # --- dates of birth: only to the roles that need them -------------------------------
+    def _sees_date_of_birth(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(DATE_OF_BIRTH)
+
+    def get_list_display(self, request: HttpRequest) -> list:
+        shown = list(super().get_list_display(request))
+        return shown if self._sees_date_of_birth(request) else [
+            f for f in shown if f != "date_of_birth"
+        ]  # fmt: skip
+
+    def get_fieldsets(self, request: HttpRequest, obj: Student | None = None) -> list:
+        """Read-only, the counsellor shows by name (a read-only user shows its username);
+        the date of birth only to the roles that need it."""
+        assigns = can_assign_student(request.user)
+        hidden = set() if self._sees_date_of_birth(request) or obj is None else {"date_of_birth"}
+
+        def shown(field: object) -> object:
+            return "counsellor_name" if field == "counsellor" and not assigns else field
+
+        return [
+            (name, {**options, "fields": [
+                shown(field) for field in options["fields"] if field not in hidden
+            ]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]  # fmt: skip
+
+    def get_fields(self, request: HttpRequest, obj: Student | None = None) -> list:
+        fields = list(super().get_fields(request, obj))
+        if self._sees_date_of_birth(request) or obj is None:
+            return fields
+        return [f for f in fields if f != "date_of_birth"]
+
+    # --- who opened the record ----------------------------------------------------------
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict | None = None) -> HttpResponse:  # fmt: skip
+        response = super().change_view(request, object_id, form_url, extra_context)
+        self._log_opened(request, response, object_id, StudentRecordAccess.View.RECORD)
+        return response
+
+    def history_view(self, request: HttpRequest, object_id: str,
+                     extra_context: dict | None = None) -> HttpResponse:  # fmt: skip
+        response = super().history_view(request, object_id, extra_context)
+        self._log_opened(request, response, object_id, StudentRecordAccess.View.HISTORY)
+        return response
+
+    def _log_opened(
+        self, request: HttpRequest, response: HttpResponse, object_id: str, view: str
+    ) -> None:
+        """A record shown (200 to a GET) is logged: who, when, which, from where."""
+        if request.method != "GET" or response.status_code != 200:
+            return
+        student_id = unquote(object_id)
+        if not str(student_id).isdigit():
+            return
+        services.student_record_access_log(
+            student_id=int(student_id), user=request.user, view=view,
+            ip_address=client_ip(request),
+        )  # fmt: skip
+
+    def get_urls(self) -> list:
+        return [
+            path("<int:pk>/accesses/", guarded_view(self, self.accesses_view),
+                 name="scholarships_student_accesses"),
+            *super().get_urls(),
+        ]  # fmt: skip
+
+    def accesses_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The per-student access report: every opening of the record and every download
+        of its documents, with who and when."""
+        if not request.user.has_perm("scholarships.view_studentrecordaccess"):
+            raise PermissionDenied
+        student = self.get_object(request, str(pk))
+        if student is None:
+            raise Http404
+        records = StudentRecordAccess.objects.filter(student=student).select_related("user")
+        downloads = (
+            DocumentAccess.objects.filter(document__student=student)
+            .select_related("user", "document")
+            .order_by("-accessed_at")
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": student,
+            "title": gettext("Who opened the file of %(student)s") % {"student": student},
+            "records": records[:500],
+            "downloads": downloads[:500],
+        }
+        return TemplateResponse(request, "admin/scholarships/student_accesses.html", context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and request.user.has_perm("scholarships.view_studentrecordaccess"):
+            context["accesses_url"] = reverse("admin:scholarships_student_accesses", args=[obj.pk])
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 class ProgramInline(admin.TabularInline):
@@ -328,3 +421,14 @@ class StudentDocumentAdmin(StudentScopedAdmin, DocumentUploadAdmin):
     search_fields = ["=student__status_no", "student__last_name", "original_filename"]
     autocomplete_fields = ["student", "scholar_year"]
     identity_fields = ["student", "scholar_year", "document_type"]
+
+
+@admin.register(StudentRecordAccess)
+class StudentRecordAccessAdmin(ReadOnlyAdmin):
+    """Who opened which record (the per-student report is on the student's page)."""
+
+    list_display = ["accessed_at", "user", "student", "view", "ip_address"]
+    list_filter = ["view"]
+    search_fields = ["=student__status_no", "user__username"]
+    list_select_related = ["user", "student"]
+    date_hierarchy = "accessed_at"

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Cast, Substr
 from django.db.models.lookups import Exact
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
@@ -117,6 +118,7 @@ class Student(models.Model):
             ("view_student_documents", _("Can see this student's file and documents")),
             ("access_all_students", _("Can work on every student, not only assigned ones")),
             ("assign_student", _("Can assign a student's counsellor and portal account")),
+            ("view_date_of_birth", _("Can see students' dates of birth")),
         ]
 
     def __str__(self) -> str:
@@ -377,3 +379,37 @@ class StudentDocument(S3DocumentMixin):
 
     def document_type_code(self) -> str:
         return self.document_type.code
+
+
+class StudentRecordAccess(models.Model):
+    """Who opened a student's record in the admin (its page, its history), when, from
+    where: with the document downloads (``documents.DocumentAccess``), the "who looked at
+    my file" log a student may ask for."""
+
+    class View(models.TextChoices):
+        RECORD = "record", _("Record page")
+        HISTORY = "history", _("History")
+
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="record_accesses",
+        verbose_name=_("student"),
+    )  # fmt: skip
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("who"),
+    )  # fmt: skip
+    view = models.CharField(_("what"), max_length=10, choices=View.choices, default=View.RECORD)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    accessed_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("student record access")
+        verbose_name_plural = _("student record accesses")
+        ordering = ["-accessed_at"]
+        indexes = [
+            models.Index(fields=["user", "accessed_at"], name="record_access_user_when_idx"),
+            models.Index(fields=["student", "accessed_at"], name="record_access_student_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.student_id} ({self.view})"

@@ -8,7 +8,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from avataq import locks
-from scholarships.models import ScholarYear, Student, StudentUserObjectPermission
+from scholarships.models import (
+    ScholarYear,
+    Student,
+    StudentRecordAccess,
+    StudentUserObjectPermission,
+)
 from scholarships.permissions import STUDENT_OBJECT_CODENAME as STUDENT_DOCUMENTS
 from scholarships.permissions import can_assign_student
 
@@ -60,6 +65,16 @@ def student_save(*, student: Student, by: AbstractBaseUser | None) -> Student:
 
 
 @transaction.atomic
+def student_record_access_log(
+    *, student_id: int, user: AbstractBaseUser, view: str, ip_address: str | None
+) -> StudentRecordAccess:
+    """Log that ``user`` opened a student's record (its page, its history) in the admin."""
+    return StudentRecordAccess.objects.create(
+        student_id=student_id, user=user, view=view, ip_address=ip_address or None
+    )
+
+
+@transaction.atomic
 def scholar_year_set_current(*, scholar_year: ScholarYear) -> ScholarYear:
     """Make ``scholar_year`` the one current year (the previous one stops being current)."""
     (years,) = locks.lock(ScholarYear.objects.filter(is_current=True))
@@ -79,6 +94,7 @@ __all__ = [
     "ImportReport",
     "scholar_year_set_current",
     "student_grant_documents",
+    "student_record_access_log",
     "student_revoke_documents",
     "student_save",
     "students_import",

@@ -386,6 +386,12 @@ def site_probes(world: World, role: str) -> list[Probe]:
          only(*bank_staff, yes={NOT_ALLOWED}, admin=True), "", {}),
         ("admin:billing_bankdetails_confirm", "POST", {"pk": details.pk},
          only(*bank_staff, yes={REDIRECT}, admin=True), "", {}),
+        # Privacy: a request's export (none built yet: told on its page), the per-student
+        # access report.
+        ("admin:portal_datarequest_export", "GET", {"pk": world.data_requests["B"].pk},
+         only(Role.STAFF, Role.SUPERUSER, yes={REDIRECT}, admin=True), "", {}),
+        ("admin:scholarships_student_accesses", "GET", {"pk": b.student.pk},
+         only(Role.STAFF, Role.OPS, Role.SUPERUSER, admin=True), "B", {}),
         # Documents: the explorer, downloads (302 to a 60-second link), the ingest API.
         ("documents:explorer", "GET", {}, only(*explorer), "", {}),
         ("documents:download", "GET", {"pk": b.index.pk}, download_expectation(owner="B"),
@@ -476,6 +482,18 @@ def portal_probes(world: World, role: str) -> list[Probe]:
         ("portal:document_download", "GET", {"item_id": a.item.pk}, own_link, "A", {}),
         ("portal:sheet_pdf", "GET", {"sheet_id": b.sheet.pk}, only(), "B", {}),
         ("portal:sheet_pdf", "GET", {"sheet_id": a.sheet.pk}, STUDENT_ONLY, "A", {}),
+        # Privacy: the public policy, the student's page, their export (another's: 404),
+        # corrections (a bad one: 400), the notice.
+        ("portal:privacy_policy", "GET", {}, everyone(OK), "", {}),
+        ("portal:privacy", "GET", {}, STUDENT_ONLY, "A", {}),
+        ("portal:export_request", "POST", {}, own_link, "A", {}),
+        ("portal:export_download", "GET", {"request_id": world.data_requests["B"].pk}, only(),
+         "B", {}),
+        ("portal:export_download", "GET", {"request_id": world.data_requests["A"].pk},
+         own_link, "A", {}),
+        ("portal:correction_request", "POST", {}, only(Role.STUDENT, yes={BAD}), "A",
+         {"field": "nope"}),
+        ("portal:notice", "GET", {}, STUDENT_ONLY, "A", {}),
     ]
     # fmt: on
     return [

@@ -42,10 +42,19 @@ from documents.tests.factories import upload
 from enrollment import checklist
 from enrollment.models import ChecklistItem, Enrollment, EnrollmentDocument, RequiredDocument
 from enrollment.tests.factories import EnrollmentFactory
-from portal.models import ClaimAttempt, Invitation, OutgoingEmail
+from portal.models import (
+    ClaimAttempt,
+    ConfidentialityIncident,
+    CorrectionRequest,
+    DataRequest,
+    DestructionRecord,
+    Invitation,
+    OutgoingEmail,
+    PrivacyAlert,
+)
 from portal.tests.factories import AccountFactory
 from scholarships import services as student_services
-from scholarships.models import ScholarYear, Student, StudentDocument
+from scholarships.models import ScholarYear, Student, StudentDocument, StudentRecordAccess
 from scholarships.tests.factories import ProgramFactory, SessionFactory, StudentFactory
 
 # Distinctive enough that finding them in a page means the page shows that student.
@@ -88,6 +97,8 @@ class World:
     line: StatementLine  # matched to A's payment
     match: Match
     objects: dict[type[models.Model], models.Model] = field(default_factory=dict)
+    # A's and B's written access requests (no export built yet).
+    data_requests: dict[str, DataRequest] = field(default_factory=dict)
 
     def owned(self, owner: str) -> StudentFile:
         return self.a if owner == "A" else self.b
@@ -242,6 +253,29 @@ def build_world(capture) -> World:
         account="123456789", by=users[Role.STAFF],
     )  # fmt: skip
     run = payment_runs.payment_run_build(due_until=dt.date(2030, 1, 1), by=users[NO_GROUP])
+    # Privacy: requests, a correction, a record opened, an alert, a destruction, an incident.
+    data_requests = {
+        owner: DataRequest.objects.create(
+            student=file.student, kind=DataRequest.Kind.ACCESS, received_on=dt.date(2025, 9, 1)
+        )
+        for owner, file in (("A", a), ("B", b))
+    }
+    correction = CorrectionRequest.objects.create(
+        student=b.student, field="last_name", current_value=B_NAME, proposed_value="Bravo",
+        request=DataRequest.objects.create(
+            student=b.student, kind=DataRequest.Kind.CORRECTION, received_on=dt.date(2025, 9, 1)
+        ),
+    )  # fmt: skip
+    record_access = StudentRecordAccess.objects.create(student=b.student, user=users[Role.STAFF])
+    alert = PrivacyAlert.objects.create(user=users[Role.STAFF], day=dt.date(2025, 9, 1), files=50)
+    destruction = DestructionRecord.objects.create(
+        kind="logs", years=2, what="Logs", confirmed_by=users[Role.STAFF]
+    )
+    incident = ConfidentialityIncident.objects.create(
+        nature="A laptop was lost", information="Names", risk="low",
+        risk_assessment="Encrypted disk", recorded_by=users[Role.STAFF],
+    )  # fmt: skip
+    incident.students.set([b.student])
     world = World(
         a=a,
         b=b,
@@ -252,6 +286,7 @@ def build_world(capture) -> World:
         statement=statement,
         line=lines[0],
         match=match,
+        data_requests=data_requests,
     )
     world.objects = {
         type(o): o
@@ -270,6 +305,12 @@ def build_world(capture) -> World:
             statement_file,
             run,
             details,
+            data_requests["B"],
+            correction,
+            record_access,
+            alert,
+            destruction,
+            incident,
         ]
     }
     return world

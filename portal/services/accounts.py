@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from avataq import locks
 from avataq.errors import AvataqError
-from portal.models import Account, ClaimAttempt, Invitation, OutgoingEmail
+from portal.models import Account, ClaimAttempt, Invitation, NoticeAcceptance, OutgoingEmail
 from portal.services.mail import absolute_url, mail_may_be_asked_for, mail_queue
 from scholarships.models import Student
 
@@ -116,6 +116,10 @@ def account_signup(*, email: str, password: str, language: str) -> Account | Non
         with transaction.atomic():
             user.save()
             account = Account.objects.create(user=user, email=email, language=_language(language))
+            # The notice the signup form showed, accepted with the account.
+            NoticeAcceptance.objects.create(
+                account=account, version=settings.PRIVACY_NOTICE_VERSION
+            )
     except IntegrityError:  # someone signed up with the same address a moment earlier
         _tell_owner_of_signup(email, language)
         return None

@@ -13,6 +13,7 @@ class AccountFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Account
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(
         UserFactory,
@@ -21,6 +22,16 @@ class AccountFactory(factory.django.DjangoModelFactory):
     )
     email = factory.SelfAttribute("user.email")
     confirmed_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def accepted_notice(self, create: bool, extracted: bool | None, **kwargs) -> None:
+        """The current privacy notice is accepted (``accepted_notice=False``: not yet)."""
+        if create and extracted is not False:
+            from django.conf import settings
+
+            from portal.models import NoticeAcceptance
+
+            NoticeAcceptance.objects.create(account=self, version=settings.PRIVACY_NOTICE_VERSION)
 
 
 def portal_student(**student_fields):

@@ -31,7 +31,12 @@ def test_signup_then_confirm_then_claim_opens_the_dashboard(client):
 
     response = client.post(
         reverse("portal:signup"),
-        {"email": "annie@example.org", "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "email": "annie@example.org",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "accept_notice": "on",
+        },
     )
     assert response.status_code == 302 and response.url == reverse("portal:unconfirmed")
     assert "_auth_user_id" not in client.session  # nobody is signed in by a signup
@@ -54,7 +59,8 @@ def signup_page_after(email: str) -> tuple[int, str, str]:
     the per-request CSRF token, masked)."""
     client = Client()
     response = client.post(
-        reverse("portal:signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+        reverse("portal:signup"),
+        {"email": email, "password1": PASSWORD, "password2": PASSWORD, "accept_notice": "on"},
     )
     page = client.get(response.url).content.decode().replace(email, "EMAIL")
     page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
@@ -75,7 +81,12 @@ def test_signup_answers_the_same_whether_the_email_has_an_account_or_not():
 def test_signup_shows_the_password_rules_when_they_fail(client):
     response = client.post(
         reverse("portal:signup"),
-        {"email": "annie@example.org", "password1": "12345678", "password2": "12345678"},
+        {
+            "email": "annie@example.org",
+            "password1": "12345678",
+            "password2": "12345678",
+            "accept_notice": "on",
+        },
     )
 
     assert "too common" in response.content.decode()
@@ -194,7 +205,8 @@ def signin_after_signup(email: str) -> tuple[int, str, bool]:
     client = Client()
     chosen = "another long passphrase 42"
     client.post(
-        reverse("portal:signup"), {"email": email, "password1": chosen, "password2": chosen}
+        reverse("portal:signup"),
+        {"email": email, "password1": chosen, "password2": chosen, "accept_notice": "on"},
     )
     response = client.post(reverse("portal:login"), {"username": email, "password": chosen})
     page = response.content.decode().replace(email, "EMAIL")

@@ -38,7 +38,7 @@ def main() -> None:
 
         from avataq.tests.factories import StaffUserFactory
         from bench.reconciliation_data import Paid, statement_csv
-        from billing import matching, services
+        from billing import reconciliation, services
         from billing.bulk import sheets_compute_bulk
         from billing.models import BankAccount, LineProposal, ScheduledPayment
         from enrollment.models import ChecklistItem, Enrollment, RequiredDocument
@@ -74,7 +74,7 @@ def main() -> None:
             statement, _ = services.statement_import_and_reconcile(
                 account=account, data=data, filename=name, source_format="csv"
             )
-            matching.proposals_refresh(statement=statement)  # a no-op when the import did it
+            reconciliation.proposals_refresh(statement=statement)  # a no-op when the import did it
             return statement
 
         small = imported(statement_csv(paid[:60], lines=SMALL, seed=1), "small.csv")
@@ -131,7 +131,7 @@ def main() -> None:
             f"accept one suggestion ({len(samples)} lines): median "
             f"{statistics.median(samples) * 1000:.0f} ms"
         )
-        samples = timed(lambda: matching.proposals_refresh(statement=large), repeat=5)
+        samples = timed(lambda: reconciliation.proposals_refresh(statement=large), repeat=5)
         print(
             f"proposals_refresh of the {counts[0]:,}-line statement, nothing changed: median "
             f"{statistics.median(samples) * 1000:.0f} ms"

@@ -16,7 +16,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avataq.settings")
 
 def main() -> None:
     from bench.reconciliation_data import generate, score
-    from billing.reconciliation import propose
+    from billing.matching import propose
 
     results = {}
     for payments in (11_000, 110_000):

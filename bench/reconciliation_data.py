@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing.reconciliation import CANDIDATES, BankLine, OpenPayment, Proposal
+from billing.matching import CANDIDATES, BankLine, OpenPayment, Proposal
 
 FIRST = ["Annie", "Jaaji", "Élisapie", "Lucassie", "Mary", "Noah", "Siasi", "Tomasi", "Éva"]
 LAST = ["Qumaluk", "Tukalak", "Annanack", "Nappaaluk", "Okpik", "Saunders", "Étok", "Munick"]

@@ -60,7 +60,7 @@ def main() -> None:
 
         from avataq.tests.factories import StaffUserFactory
         from bench.reconciliation_data import Paid, statement_csv
-        from billing import matching, services, statement_files
+        from billing import reconciliation, services, statement_files
         from billing.bulk import sheets_compute_bulk
         from billing.models import (
             BankAccount,
@@ -112,7 +112,7 @@ def main() -> None:
         print(f"{len(paid):,} open payments; a {len(data) / 1e6:.1f} MB CSV of {lines:,} lines")
         spent: dict[str, float] = {}
         _timing(spent, statement_files, "read_file", "_store")
-        _timing(spent, matching, "statement_auto_reconcile", "proposals_refresh")
+        _timing(spent, reconciliation, "statement_auto_reconcile", "proposals_refresh")
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         imports, refreshes, pages = [], [], []
         profile = "--profile" in sys.argv
@@ -128,7 +128,7 @@ def main() -> None:
                     account=account, data=data, filename="year.csv", source_format="csv", by=user
                 )
                 imported = time.perf_counter()
-                proposals = matching.proposals_refresh(statement=statement)
+                proposals = reconciliation.proposals_refresh(statement=statement)
                 done = time.perf_counter()
                 if profiler:
                     profiler.disable()

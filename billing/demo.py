@@ -8,7 +8,7 @@ reconciled automatically, one transfer returned by the bank.
 
 Sheets go through the bulk path and the sheet services; payment steps are the same rows
 ``payment_mark`` writes (status and a history row), in a few statements for thousands of
-payments; reconciliation goes through the statement import and ``billing.matching``.
+payments; reconciliation goes through the statement import and ``billing.reconciliation``.
 Demo data is the program's past: nobody is emailed about it."""
 
 from __future__ import annotations
@@ -336,7 +336,7 @@ def _returned_handled(payment: ScheduledPayment) -> None:
     """What Finance does with a returned transfer: the match the import made by its
     reference is undone (the payment is back to "sent": the money never reached the
     student), and the suggestion to match it again is rejected."""
-    from billing.matching import match_undo, suggestion_reject
+    from billing.reconciliation import match_undo, suggestion_reject
 
     payment.refresh_from_db(fields=["status"])
     if payment.status == Payment.RETURNED:

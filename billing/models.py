@@ -695,7 +695,7 @@ class RejectedSuggestion(models.Model):
 class LineProposal(models.Model):
     """What the matching passes propose for a statement line nothing is matched to yet,
     stored when the statement is imported and recomputed when matches change
-    (``billing.matching.proposals_refresh``): the reconcile page reads it, it never
+    (``billing.reconciliation.proposals_refresh``): the reconcile page reads it, it never
     computes it. ``single``: the payments to settle together (one, a split, a batch) or a
     school invoice; ``candidates``: payments that fit the line equally, for a person to
     choose one. Derived data: it holds no decision, and may be dropped and recomputed."""

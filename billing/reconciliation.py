@@ -1,377 +1,702 @@
-"""Automatic matching of bank lines to scheduled payments: pure functions over plain data,
-near-linear (everything is found through indexes by reference, status number, amount, day
-and name word; no line is compared with every payment).
+"""Applying reconciliation: matches, write-offs and undo, each in one transaction, rows
+locked in the order of avataq.locks (payments or invoices, then lines) so two finance users
+working on one statement cannot double-match, and the loser is told why. The database
+refuses a payment reconciled beyond its amount or a line matched beyond its own.
 
-A proposal is either one ``single`` suggestion (one payment, or several settled together:
-a split or a batch) or ``candidates``: payments that fit the line equally well, for a
-person to choose from. Only a single proposal of confidence ``AUTOMATIC`` or more may
-reconcile without a person; several equal fits are never resolved by picking one.
+The proposals of a statement (``billing.matching``) are stored (``LineProposal``)
+when it is imported (:func:`proposals_refresh`, called by the import once the lines are
+stored and the automatic matches applied) and recomputed whenever a match changes what
+they could be: a match, a write-off, an undo, a rejection — for the statement of the line,
+and for every other statement whose proposals name a payment or invoice whose
+reconciliation changed. The reconcile page only reads them.
 
-Passes, in order; each payment is in one single proposal at most (candidates reserve
-nothing), and a proposal a person rejected is never made again:
-
-1. References (``AVQ-2025F-12345-03``) named in the line's text. The payments named, all
-   open, for exactly the line's amount: one — ``reference``, 1.0; several — ``references,
-   split``, 1.0 (both automatic). One reference for more than the line: a partial payment
-   (0.7). Otherwise the one named payment of exactly the line's amount (0.8), or those
-   named payments as candidates. A line that names a reference is settled by its
-   references or left to a person: it never falls back to the status number or the
-   amount, which found other payments of the same student.
-2. A status number (the lines naming no reference): that student's one open payment of
-   the line's amount — 0.97, automatic; several, one of them due within the window — 0.9;
-   else those payments as candidates.
-3. The payee's name (from the counterparty, else from the description: most Canadian
-   CSVs have no counterparty), accents and case ignored, among the payments of the same
-   amount due within the window (default ±5 days): the one whose whole name the line
-   carries — 0.85; the one sharing the most name words with it — 0.8; a tie — candidates.
-4. Amount and date alone: one payment in the window — 0.6; a few — candidates; many —
-   nothing (the person searches).
-5. One line for the sum of a whole batch (the payments of one payee kind, school and due
-   date) within the window — 0.75, when only one batch fits.
-
-Money out is negative on a statement: a line of -1,100.00 settles a payment of 1,100.00.
+Locks, always in this order: statement lines, then payments or invoices (each by primary
+key), then the statements whose proposals are refreshed (by primary key). Lines, payments
+and invoices are locked ``FOR NO KEY UPDATE``: storing a proposal that refers to a line
+or an invoice another person holds must not wait for them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
-from collections import defaultdict
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import reduce
 
-AUTOMATIC = 0.95
-MAX_CANDIDATES = 5  # more equal fits than this is no suggestion: the person searches
-TOKEN = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
-# A payment reference as ``services._next_references`` writes it: AVQ-{session}-{status}-{nn}.
-REFERENCE = re.compile(r"AVQ-[0-9]{4}[A-Z]-[0-9]+-[0-9]{2,}")
-NAME_WORD = re.compile(r"[^\W\d_]{3,}")  # letters of any script, three or more
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, F, Q, Value
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django.utils.translation import get_language, gettext, gettext_lazy
 
-SINGLE = "single"
-CANDIDATES = "candidates"
+from avataq import locks
+from avataq.bulk import copy_insert
+from avataq.errors import AvataqError
+from avataq.money import ZERO, format_money, money
+from billing import matching
+from billing.matching import CANDIDATES, SINGLE, Proposal
+from billing.models import (
+    BankStatement,
+    LineProposal,
+    Match,
+    RejectedSuggestion,
+    ScheduledPayment,
+    SchoolInvoice,
+    StatementLine,
+)
 
-# Rules, as stored on proposals and matches (``matching.RULE_LABELS`` says them to people).
-RULE_REFERENCE = "reference"
-RULE_SPLIT = "references, split"
-RULE_PARTIAL = "reference, partial"
-RULE_ONE_OF_REFERENCES = "one of the references named"
-RULE_STATUS = "status number and amount"
-RULE_STATUS_DATE = "status number, amount and date"
-RULE_NAME = "amount, date and payee name"
-RULE_DATE = "amount and date"
-RULE_BATCH = "sum of one batch"
-CANDIDATES_CONFIDENCE = 0.4
+Payment = ScheduledPayment.Status
+MATCHABLE = ScheduledPayment.MATCHABLE_STATUSES  # shorter where queries read it
+LOOKBACK_DAYS = 31  # payments due this long around a statement's dates are candidates
+# Imports now refuse dates outside a sane window, but a line kept before (year 1) must not
+# overflow the date arithmetic of the statement page: such a line is proposed nothing.
+PROPOSABLE = (
+    dt.date.min + dt.timedelta(days=LOOKBACK_DAYS),
+    dt.date.max - dt.timedelta(days=LOOKBACK_DAYS),
+)
+INVOICE_MATCHABLE = SchoolInvoice.MATCHABLE_STATUSES
+RULE_INVOICE = "invoice number"
+RULE_INVOICE_PARTIAL = "invoice number, partial"
+RULE_MANUAL = "manual"
+RULE_WRITE_OFF = "write-off"
+
+# The rules as people read them (proposals and matches store the English key).
+RULE_LABELS = {
+    matching.RULE_REFERENCE: gettext_lazy("reference"),
+    matching.RULE_SPLIT: gettext_lazy("references, split"),
+    matching.RULE_PARTIAL: gettext_lazy("reference, partial payment"),
+    matching.RULE_ONE_OF_REFERENCES: gettext_lazy("one of the references named"),
+    matching.RULE_STATUS: gettext_lazy("status number and amount"),
+    matching.RULE_STATUS_DATE: gettext_lazy("status number, amount and date"),
+    matching.RULE_NAME: gettext_lazy("amount, date and payee name"),
+    matching.RULE_DATE: gettext_lazy("amount and date"),
+    matching.RULE_BATCH: gettext_lazy("sum of one batch"),
+    RULE_INVOICE: gettext_lazy("invoice number"),
+    RULE_INVOICE_PARTIAL: gettext_lazy("invoice number, partial payment"),
+    RULE_MANUAL: gettext_lazy("by hand"),
+    RULE_WRITE_OFF: gettext_lazy("write-off"),
+    # Matches made before candidates were offered.
+    "amount and nearest date (several candidates)": gettext_lazy("amount and nearest date"),
+}
 
 
+def rule_label(rule: str) -> str:
+    """A rule in the active language (a rule this release does not know, as stored)."""
+    return str(RULE_LABELS.get(rule, rule))
+
+
+class ReconciliationConflict(AvataqError):
+    """The match cannot be made (already matched, amounts do not fit); the message says why,
+    in the language of the person asking."""
+
+    code = "reconciliation_conflict"
+
+
+def _money(amount: Decimal) -> str:
+    return format_money(amount, get_language() or "en")
+
+
+def _remaining(line: StatementLine) -> Decimal:
+    return abs(line.amount) - line.matched_amount
+
+
+# --- applying matches to payments ----------------------------------------------------------
 @dataclass(frozen=True)
-class BankLine:
-    id: int
-    date: dt.date
-    amount: Decimal
-    text: str
-    counterparty: str = ""
+class Plan:
+    """One line settled with payments: ``parts`` are (payment id, amount)."""
 
-
-@dataclass(frozen=True)
-class OpenPayment:
-    id: int
-    reference: str
-    amount: Decimal  # what is left to reconcile
-    due: dt.date
-    payee: str  # "student" or "school"
-    status_no: str
-    payee_name: str
-    school_id: int | None = None
-
-    @property
-    def batch(self) -> tuple:
-        return (self.payee, self.school_id, self.due)
-
-
-@dataclass(frozen=True)
-class Proposal:
     line_id: int
-    payment_ids: tuple[int, ...]  # single: settled together; candidates: one of them
-    amount: Decimal
+    parts: tuple[tuple[int, Decimal], ...]
     rule: str
-    confidence: float
-    kind: str = SINGLE
-    invoice_id: int | None = None  # a school invoice instead (``billing.matching``)
-
-    @property
-    def automatic(self) -> bool:
-        return self.kind == SINGLE and self.confidence >= AUTOMATIC
-
-    @property
-    def key(self) -> tuple[int, tuple[int, ...]]:
-        """What a rejection is recorded against: the line and the payments offered."""
-        return (self.line_id, tuple(sorted(self.payment_ids)))
+    confidence: float | None
 
 
-def tokens(text: str) -> set[str]:
-    found = set(TOKEN.findall((text or "").upper()))
-    return found | {part for token in found for part in token.split("-")}
+UNNEST = {"bigint": "SELECT unnest(%s::bigint[])", "varchar": "SELECT unnest(%s::varchar[])"}
 
 
-def _ordered_tokens(text: str) -> list[str]:
-    """The line's tokens and their hyphen-separated parts, in reading order, once each."""
-    seen: dict[str, None] = {}
-    for token in TOKEN.findall(text.upper()):
-        seen[token] = None
-        for part in token.split("-"):
-            seen[part] = None
-    return list(seen)
+def _each(values: Iterable, kind: str = "bigint") -> RawSQL:
+    """``values`` for an ``__in`` lookup as one array parameter, however many they are
+    (a list of tens of thousands of parameters costs seconds to build and to plan)."""
+    return RawSQL(UNNEST[kind], (sorted(set(values)),))  # noqa: S611 - fixed SQL, one parameter
 
 
-def references(text: str) -> list[str]:
-    """Payment references named in ``text``, in order, once each (upper case)."""
-    return list(dict.fromkeys(REFERENCE.findall((text or "").upper())))
+def _locked(model: type, ids: Iterable[int], fields: tuple[str, ...]) -> dict[int, tuple]:
+    """``fields`` of the rows ``ids``, locked in primary-key order: the bulk path's form
+    of :func:`avataq.locks.lock` (values, not models, for tens of thousands of rows), its
+    callers keeping the same order (lines, then what they pay)."""
+    query = model.objects.select_for_update(no_key=True).filter(pk__in=_each(ids)).order_by("pk")
+    return {row[0]: row[1:] for row in query.values_list("pk", *fields)}
 
 
-def fold(text: str) -> str:
-    """``text`` upper case without accents: ``Élisapie`` and ``ELISAPIE`` read alike."""
-    if text.isascii():
-        return text.upper()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
-
-
-def name_words(text: str) -> frozenset[str]:
-    """The words of a name (three letters or more), accents and case ignored."""
-    return frozenset(NAME_WORD.findall(fold(text or "")))
-
-
-def _nearest(payments: Iterable[OpenPayment], day: dt.date) -> list[OpenPayment]:
-    return sorted(payments, key=lambda p: (abs((p.due - day).days), p.due, p.id))
-
-
-def propose(
-    lines: list[BankLine],
-    payments: list[OpenPayment],
-    *,
-    window_days: int = 5,
-    rejected: set[tuple[int, tuple[int, ...]]] | frozenset = frozenset(),
-) -> list[Proposal]:
-    """One proposal at most per line (see the module's docstring). ``rejected`` holds the
-    keys (:attr:`Proposal.key`) of proposals a person refused: they are not made again."""
-    return _Passes(payments, window_days, rejected).run(lines)
-
-
-class _Passes:
-    def __init__(
-        self, payments: list[OpenPayment], window_days: int, rejected: set | frozenset
-    ) -> None:
-        self.window = dt.timedelta(days=window_days)
-        self.days = sorted(range(-window_days, window_days + 1), key=lambda d: (abs(d), d))
-        self.rejected = rejected
-        # A payment of a rejected proposal is not offered to that line again, in any form.
-        self.refused: dict[int, set[int]] = defaultdict(set)
-        for line_id, ids in rejected:
-            self.refused[line_id].update(ids)
-        self.used: set[int] = set()
-        self.proposals: dict[int, Proposal] = {}
-        self.by_reference = {p.reference.upper(): p for p in payments}
-        self.by_status: dict[str, list[OpenPayment]] = defaultdict(list)
-        self.by_amount_due: dict[tuple[Decimal, dt.date], list[OpenPayment]] = defaultdict(list)
-        self.batches: dict[tuple, list[OpenPayment]] = defaultdict(list)
-        for payment in payments:
-            self.by_status[payment.status_no].append(payment)
-            self.by_amount_due[(payment.amount, payment.due)].append(payment)
-            self.batches[payment.batch].append(payment)
-        self.by_total: dict[Decimal, list[tuple]] = defaultdict(list)
-        for key, members in self.batches.items():
-            if len(members) > 1:
-                self.by_total[sum(p.amount for p in members)].append(key)
-
-    def offer(self, proposal: Proposal | None) -> bool:
-        """Keep ``proposal`` unless a person rejected it; a single one reserves its
-        payments. True when kept."""
-        if proposal is None or proposal.key in self.rejected:
-            return False
-        self.proposals[proposal.line_id] = proposal
-        if proposal.kind == SINGLE:
-            self.used.update(proposal.payment_ids)
-        return True
-
-    def free(self, payments: Iterable[OpenPayment]) -> list[OpenPayment]:
-        return [p for p in payments if p.id not in self.used]
-
-    def for_line(self, line: BankLine, payments: Iterable[OpenPayment]) -> list[OpenPayment]:
-        """``payments`` not reserved and not refused for ``line`` by a person."""
-        refused = self.refused.get(line.id, ())
-        return [p for p in payments if p.id not in self.used and p.id not in refused]
-
-    def near(self, index: dict, key: tuple, line: BankLine) -> list[OpenPayment]:
-        """:meth:`live` for ``line``: up to one more than ``MAX_CANDIDATES`` it may take."""
-        refused = self.refused.get(line.id, ())
-        found = self.live(index, key, MAX_CANDIDATES + len(refused))
-        return [p for p in found if p.id not in refused] if refused else found
-
-    def live(self, index: dict, key: tuple, limit: int = MAX_CANDIDATES) -> list[OpenPayment]:
-        """Up to ``limit + 1`` payments of ``index[key]`` not reserved yet (one more than
-        ``limit`` says "too many"). The reserved ones met on the way are pruned from the
-        index: a busy day's list is walked once, not once per line."""
-        payments = index.get(key)
-        if not payments:
-            return []
-        free: list[OpenPayment] = []
-        for position, payment in enumerate(payments):
-            if payment.id not in self.used:
-                free.append(payment)
-                if len(free) > limit:
-                    if len(free) <= position:
-                        index[key] = free + payments[position + 1 :]
-                    return free
-        if len(free) < len(payments):
-            index[key] = free
-        return free
-
-    def days_with(self, owed: Decimal, date: dt.date) -> list[dt.date]:
-        """The days of the window, nearest first, on which a payment of ``owed`` is due."""
-        days = (date + dt.timedelta(offset) for offset in self.days)
-        return [day for day in days if (owed, day) in self.by_amount_due]
-
-    def candidates(
-        self, line: BankLine, owed: Decimal, payments: list[OpenPayment], rule: str
-    ) -> Proposal | None:
-        if not 1 < len(payments) <= MAX_CANDIDATES:
-            return None
-        ids = tuple(p.id for p in _nearest(payments, line.date))
-        return Proposal(line.id, ids, owed, rule, CANDIDATES_CONFIDENCE, CANDIDATES)
-
-    def run(self, lines: list[BankLine]) -> list[Proposal]:
-        debits = [(line, -line.amount) for line in lines if line.amount < 0]
-        # A line is "settled" by a pass when no later pass may look at it: it got a
-        # proposal, or it names what it pays (references, a student) without a fit.
-        settled: set[int] = set()
-        named = [(line, owed, references(line.text)) for line, owed in debits]
-        for line, owed, refs in named:  # 1: references, before anything is reserved
-            if refs:
-                settled.add(line.id)
-                self.offer(self.by_references(line, owed, refs))
-        for line, owed, refs in named:  # 2: status numbers
-            if not refs and self.by_status_number(line, owed):
-                settled.add(line.id)
-        rest = [(line, owed) for line, owed in debits if line.id not in settled]
-        self.index_names()
-        after_names = []
-        for line, owed in rest:  # 3: payee names, before any amount-only reservation
-            if not self.by_name(line, owed):
-                after_names.append((line, owed))
-        for line, owed in after_names:  # 4 then 5
-            if not self.by_amount_and_date(line, owed):
-                self.by_batch(line, owed)
-        return [self.proposals[line.id] for line in lines if line.id in self.proposals]
-
-    # --- 1 -------------------------------------------------------------------------------
-    def by_references(self, line: BankLine, owed: Decimal, refs: list[str]) -> Proposal | None:
-        known = [self.by_reference[r] for r in refs if r in self.by_reference]
-        free = self.for_line(line, known)
-        if len(free) == len(refs):  # every payment named is open and not proposed already
-            total = sum((p.amount for p in free), Decimal(0))
-            ids = tuple(p.id for p in free)
-            if total == owed:
-                rule = RULE_REFERENCE if len(free) == 1 else RULE_SPLIT
-                return Proposal(line.id, ids, owed, rule, 1.0)
-            if len(free) == 1 and owed < total:
-                return Proposal(line.id, ids, owed, RULE_PARTIAL, 0.7)
-        exact = [p for p in free if p.amount == owed]
-        if len(exact) == 1:
-            return Proposal(line.id, (exact[0].id,), owed, RULE_ONE_OF_REFERENCES, 0.8)
-        return self.candidates(line, owed, exact, RULE_ONE_OF_REFERENCES)
-
-    # --- 2 -------------------------------------------------------------------------------
-    def by_status_number(self, line: BankLine, owed: Decimal) -> bool:
-        """True when the line names a student with an open payment of its amount (it is
-        then settled here, with or without a proposal)."""
-        students = [w for w in _ordered_tokens(line.text) if w.isdigit() and w in self.by_status]
-        same = self.for_line(
-            line,
-            {p.id: p for s in students for p in self.by_status[s] if p.amount == owed}.values(),
+def _update(model: type, columns: dict[str, tuple[str, list]], ids: list[int]) -> None:
+    """Set ``column`` = value per row, for many rows in one statement:
+    ``columns`` maps a column to (PostgreSQL array type, values in the order of ``ids``)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = list(columns)
+    assignments = ", ".join(f"{connection.ops.quote_name(n)} = v.{n}" for n in names)
+    arrays = ", ".join(f"%s::{columns[n][0]}[]" for n in names)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS t SET {assignments} "  # noqa: S608 - names from the model
+            f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {', '.join(names)}) "
+            "WHERE t.id = v.id",
+            [ids, *(columns[n][1] for n in names)],
         )
-        if not same:
-            return False
-        if len(same) == 1:
-            self.offer(Proposal(line.id, (same[0].id,), owed, RULE_STATUS, 0.97))
-            return True
-        near = [p for p in same if abs(p.due - line.date) <= self.window]
-        if len(near) == 1:
-            self.offer(Proposal(line.id, (near[0].id,), owed, RULE_STATUS_DATE, 0.9))
-        else:
-            self.offer(self.candidates(line, owed, near or same, RULE_STATUS))
-        return True
 
-    # --- 3 -------------------------------------------------------------------------------
-    def index_names(self) -> None:
-        """Payments by (name words, amount, due date), and which names hold each word."""
-        self.by_names: dict[tuple, list[OpenPayment]] = defaultdict(list)
-        self.vocabulary: dict[str, set[frozenset[str]]] = defaultdict(set)
-        names = lru_cache(maxsize=None)(name_words)  # a payee has many payments
-        for payments in self.by_amount_due.values():
-            for payment in self.free(payments):
-                words = names(payment.payee_name)
-                if words:
-                    self.by_names[(words, payment.amount, payment.due)].append(payment)
-                    for word in words:
-                        self.vocabulary[word].add(words)
 
-    def by_name(self, line: BankLine, owed: Decimal) -> bool:
-        """True when the line's words name payees of its amount in the window (it then
-        goes no further, even when too many fit to suggest one)."""
-        words = name_words(line.counterparty) or name_words(line.text)
-        days = self.days_with(owed, line.date) if words else []
-        if not days:
-            return False
-        # The payees whose whole name the line carries, the longest names first; else
-        # those sharing the most words with it. The first level holding a payment decides.
-        names = {name for word in words for name in self.vocabulary.get(word, ())}
-        ranked = sorted(names, key=lambda n: (n <= words, len(n & words)), reverse=True)
-        found: list[OpenPayment] = []
-        level = None
-        for name in ranked:
-            if found and (name <= words, len(name & words)) != level:
-                break
-            for day in days:
-                found += self.near(self.by_names, (name, owed, day), line)
-                if len(found) > MAX_CANDIDATES:
-                    return True
-            if found:
-                level = (name <= words, len(name & words))
-        if not found:
-            return False
-        if len(found) == 1:
-            whole = level is not None and level[0]
-            return self.offer(
-                Proposal(line.id, (found[0].id,), owed, RULE_NAME, 0.85 if whole else 0.8)
+def _apply(plans: list[Plan], *, by: AbstractBaseUser | None) -> list[int]:
+    """Settle every plan, or none (:class:`ReconciliationConflict` naming the first that
+    does not fit): payments then lines locked (the order of :mod:`avataq.locks`), each in
+    primary-key order, each checked against
+    what the plans before it took, then written in a few statements whatever their number.
+    A payment fully covered becomes reconciled. The ids of the matches made."""
+    if not plans:
+        return []
+    payments = _locked(
+        ScheduledPayment,
+        (i for p in plans for i, _ in p.parts),
+        ("amount", "reconciled_amount", "status", "reference"),
+    )
+    lines = _locked(StatementLine, (p.line_id for p in plans), ("amount", "matched_amount"))
+    line_left = {pk: abs(amount) - matched for pk, (amount, matched) in lines.items()}
+    reconciled = {pk: row[1] for pk, row in payments.items()}
+    status = {pk: row[2] for pk, row in payments.items()}
+    matches = []
+    for plan in plans:
+        if not plan.parts:
+            raise ReconciliationConflict(gettext("Choose at least one payment."))
+        if any(amount <= ZERO for _, amount in plan.parts):
+            raise ReconciliationConflict(
+                gettext("Every part of a match must be a positive amount.")
             )
-        return self.offer(self.candidates(line, owed, found, RULE_NAME))
+        total = sum((amount for _, amount in plan.parts), ZERO)
+        if total > line_left[plan.line_id]:
+            raise ReconciliationConflict(
+                gettext("The line has %(left)s left to match; %(asked)s was asked.")
+                % {"left": _money(line_left[plan.line_id]), "asked": _money(total)}
+            )
+        line_left[plan.line_id] -= total
+        for payment_id, amount in plan.parts:
+            full, _, _, reference = payments[payment_id]
+            if status[payment_id] not in MATCHABLE or amount > full - reconciled[payment_id]:
+                raise ReconciliationConflict(
+                    gettext(
+                        "Payment %(reference)s is already %(status)s or has less than "
+                        "%(amount)s left to reconcile."
+                    )
+                    % {
+                        "reference": reference,
+                        "status": Payment(status[payment_id]).label.lower(),
+                        "amount": _money(amount),
+                    }
+                )
+            matches.append((plan.line_id, payment_id, amount, plan, status[payment_id]))
+            reconciled[payment_id] += amount
+            if reconciled[payment_id] == full:
+                status[payment_id] = Payment.RECONCILED
+    touched = sorted({payment_id for _, payment_id, *_ in matches})
+    _update(
+        ScheduledPayment,
+        {
+            "reconciled_amount": ("numeric", [reconciled[i] for i in touched]),
+            "status": ("varchar", [status[i] for i in touched]),
+        },
+        touched,
+    )
+    settled = sorted({p.line_id for p in plans})
+    left = [lines[i][0].copy_abs() - line_left[i] for i in settled]
+    _update(StatementLine, {"matched_amount": ("numeric", left)}, settled)
+    return _insert_matches(matches, by=by)
 
-    # --- 4 -------------------------------------------------------------------------------
-    def by_amount_and_date(self, line: BankLine, owed: Decimal) -> bool:
-        """True when the line fits payments by amount and date (one, a few, or too many to
-        suggest any): it then goes no further."""
-        near: list[OpenPayment] = []
-        for day in self.days_with(owed, line.date):  # nearest first; stop at too many
-            near += self.near(self.by_amount_due, (owed, day), line)
-            if len(near) > MAX_CANDIDATES:
-                return True
-        if len(near) == 1:
-            self.offer(Proposal(line.id, (near[0].id,), owed, RULE_DATE, 0.6))
+
+def _insert_matches(matches: list[tuple], *, by: AbstractBaseUser | None) -> list[int]:
+    """Store (line id, payment id, amount, plan, payment's status before) as matches, in
+    one statement whatever their number; their ids."""
+    table = connection.ops.quote_name(Match._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (line_id, payment_id, amount, rule, confidence, "  # noqa: S608
+            "previous_status, kind, reason, created_by_id, created_at) "
+            "SELECT v.line_id, v.payment_id, v.amount, v.rule, v.confidence, v.previous, "
+            "%s, '', %s, %s FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[], "
+            "%s::varchar[], %s::float8[], %s::varchar[]) "
+            "AS v(line_id, payment_id, amount, rule, confidence, previous) RETURNING id",
+            [
+                Match.Kind.MATCH.value,
+                by.pk if by is not None else None,
+                timezone.now(),
+                [m[0] for m in matches],
+                [m[1] for m in matches],
+                [m[2] for m in matches],
+                [m[3].rule for m in matches],
+                [m[3].confidence for m in matches],
+                [m[4] for m in matches],
+            ],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@transaction.atomic
+def match_create(
+    *,
+    line: StatementLine,
+    parts: list[tuple[ScheduledPayment, Decimal]],
+    by: AbstractBaseUser | None,
+    rule: str = RULE_MANUAL,
+    confidence: float | None = None,
+) -> list[Match]:
+    """Settle ``parts`` (payment, amount) with ``line``: a plain match, a split over several
+    payments, or a partial payment. A payment fully covered becomes reconciled."""
+    plan = Plan(line.pk, tuple((p.pk, money(amount)) for p, amount in parts), rule, confidence)
+    matches = list(Match.objects.filter(pk__in=_apply([plan], by=by)).order_by("pk"))
+    _follow(statements={line.statement_id}, payments={m.payment_id for m in matches})
+    return matches
+
+
+@transaction.atomic
+def invoice_match(
+    *,
+    line: StatementLine,
+    invoice: SchoolInvoice,
+    amount: Decimal,
+    by: AbstractBaseUser | None,
+    rule: str = RULE_MANUAL,
+    confidence: float | None = None,
+) -> Match:
+    """Settle (part of) a school invoice with a bank line; covered, it is reconciled."""
+    match = _invoice_match(
+        line=line, invoice=invoice, amount=amount, by=by, rule=rule, confidence=confidence
+    )
+    _follow(statements={line.statement_id}, invoices={invoice.pk})
+    return match
+
+
+def _invoice_match(
+    *,
+    line: StatementLine,
+    invoice: SchoolInvoice,
+    amount: Decimal,
+    by: AbstractBaseUser | None,
+    rule: str,
+    confidence: float | None,
+) -> Match:
+    [invoice], [line] = locks.lock(
+        SchoolInvoice.objects.filter(pk=invoice.pk), StatementLine.objects.filter(pk=line.pk)
+    )
+    amount = money(amount)
+    if amount <= ZERO or amount > _remaining(line):
+        raise ReconciliationConflict(
+            gettext("The line has %(left)s left to match.") % {"left": _money(_remaining(line))}
+        )
+    if (
+        invoice.status not in INVOICE_MATCHABLE
+        or amount > invoice.total - invoice.reconciled_amount
+    ):
+        raise ReconciliationConflict(
+            gettext(
+                "Invoice %(invoice)s is %(status)s or has less than %(amount)s left to reconcile."
+            )
+            % {
+                "invoice": invoice,
+                "status": invoice.get_status_display().lower(),
+                "amount": _money(amount),
+            }
+        )
+    previous = invoice.status
+    invoice.reconciled_amount += amount
+    if invoice.reconciled_amount == invoice.total:
+        invoice.status = SchoolInvoice.Status.RECONCILED
+    invoice.save(update_fields=["reconciled_amount", "status"])
+    line.matched_amount += amount
+    line.save(update_fields=["matched_amount"])
+    return Match.objects.create(
+        line=line,
+        invoice=invoice,
+        amount=amount,
+        rule=rule,
+        confidence=confidence,
+        previous_status=previous,
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def write_off(
+    *, line: StatementLine, amount: Decimal, reason: str, by: AbstractBaseUser | None
+) -> Match:
+    """Close a small difference left on a line, with the reason (limit: setting)."""
+    if not reason.strip():
+        raise ReconciliationConflict(gettext("A write-off needs a reason."))
+    line = locks.lock_one(StatementLine.objects.filter(pk=line.pk))
+    amount = money(amount)
+    limit = Decimal(str(getattr(settings, "RECONCILIATION_WRITE_OFF_LIMIT", "5.00")))
+    if amount <= ZERO or amount > limit or amount > _remaining(line):
+        raise ReconciliationConflict(
+            gettext("A write-off is at most %(limit)s and what the line has left (%(left)s).")
+            % {"limit": _money(limit), "left": _money(_remaining(line))}
+        )
+    line.matched_amount += amount
+    line.save(update_fields=["matched_amount"])
+    match = Match.objects.create(
+        line=line,
+        kind=Match.Kind.WRITE_OFF,
+        amount=amount,
+        reason=reason.strip(),
+        rule=RULE_WRITE_OFF,
+        created_by=by,
+    )
+    _follow(statements={line.statement_id})
+    return match
+
+
+@transaction.atomic
+def match_undo(*, match: Match, by: AbstractBaseUser | None) -> Match:
+    # What it matched, then the line, then the match itself: the order of avataq.locks
+    # (which rows they are is known from the match read unlocked: they never change).
+    [invoices, payments, [line], [match]] = locks.lock(
+        SchoolInvoice.objects.filter(pk=match.invoice_id),
+        ScheduledPayment.objects.filter(pk=match.payment_id),
+        StatementLine.objects.filter(pk=match.line_id),
+        Match.objects.filter(pk=match.pk),
+    )
+    if match.undone_at is not None:
+        raise ReconciliationConflict(gettext("This match was already undone."))
+    if match.kind == Match.Kind.RETURN or (payments and payments[0].status == Payment.RETURNED):
+        raise ReconciliationConflict(
+            gettext("The bank returned this payment: its matches stay as the statement shows.")
+        )
+    if match.invoice_id:
+        invoice = invoices[0]
+        invoice.reconciled_amount -= match.amount
+        if invoice.status == SchoolInvoice.Status.RECONCILED:
+            invoice.status = match.previous_status or SchoolInvoice.Status.PAID
+        invoice.save(update_fields=["reconciled_amount", "status"])
+    if match.payment_id:
+        payment = payments[0]
+        payment.reconciled_amount -= match.amount
+        if payment.status == Payment.RECONCILED:
+            payment.status = match.previous_status or Payment.PAID
+        payment.save(update_fields=["reconciled_amount", "status"])
+    line.matched_amount -= match.amount
+    line.save(update_fields=["matched_amount"])
+    match.undone_by, match.undone_at = by, timezone.now()
+    match.save(update_fields=["undone_by", "undone_at"])
+    _follow(
+        statements={line.statement_id},
+        payments={match.payment_id} - {None},
+        invoices={match.invoice_id} - {None},
+    )
+    return match
+
+
+# --- computing proposals ----------------------------------------------------------------
+def _open_payments(statement: BankStatement, texts: list[str]) -> list[matching.OpenPayment]:
+    """Open payments a statement can settle: due around its dates, or named by reference
+    in its lines (a late payment is still found by its reference)."""
+    named = {ref for text in texts for ref in matching.references(text)}
+    fields = (  # read by position below
+        "pk",
+        "reference",
+        "amount",
+        "reconciled_amount",
+        "due_date",
+        "payee",
+        "school_id",
+        "school__name",
+        "enrollment__student__status_no",
+        "enrollment__student__first_name",
+        "enrollment__student__last_name",
+    )
+    open_ = ScheduledPayment.objects.filter(status__in=MATCHABLE, amount__gt=F("reconciled_amount"))
+    rows = []
+    if statement.first_date and statement.last_date:
+        margin = dt.timedelta(days=LOOKBACK_DAYS)
+        first = max(statement.first_date, PROPOSABLE[0])
+        last = min(statement.last_date, PROPOSABLE[1])
+        rows = list(
+            open_.filter(due_date__range=(first - margin, last + margin)).values_list(*fields)
+        )
+    named -= {row[1].upper() for row in rows}
+    if named:  # late payments, named by their reference
+        rows += open_.filter(reference__in=_each(named, "varchar")).values_list(*fields)
+    return [
+        matching.OpenPayment(
+            id=row[0],
+            reference=row[1],
+            amount=row[2] - row[3],
+            due=row[4],
+            payee=row[5],
+            status_no=row[8],
+            payee_name=row[7] if row[6] else f"{row[9]} {row[10]}",
+            school_id=row[6],
+        )
+        for row in rows
+    ]
+
+
+def _invoice_proposals(
+    lines: list[matching.BankLine], rejected: set[tuple[int, tuple[int, ...]]]
+) -> list[Proposal]:
+    """Debit lines naming the number of one approved or paid invoice with that much left:
+    exactly what is left (automatic), or less (a part payment, for a person)."""
+    invoices: dict[str, list[tuple[int, Decimal]]] = {}
+    for pk, number, left in SchoolInvoice.objects.filter(
+        status__in=INVOICE_MATCHABLE, total__gt=F("reconciled_amount")
+    ).values_list("pk", "invoice_number", F("total") - F("reconciled_amount")):
+        invoices.setdefault(number.upper(), []).append((pk, left))
+    found = []
+    for line in lines:
+        if (line.id, ()) in rejected:
+            continue
+        owed = -line.amount
+        for token in sorted(matching.tokens(line.text)):
+            fits = [(pk, left) for pk, left in invoices.get(token, ()) if owed <= left]
+            if len(fits) == 1:
+                pk, left = fits[0]
+                exact = left == owed
+                rule, confidence = (RULE_INVOICE, 1.0) if exact else (RULE_INVOICE_PARTIAL, 0.7)
+                found.append(Proposal(line.id, (), owed, rule, confidence, SINGLE, pk))
+                break
+    return found
+
+
+def statement_proposals(*, statement: BankStatement) -> list[Proposal]:
+    """What the passes propose now for the statement's lines nothing is matched to yet:
+    school invoices named by number first, then payments; never one a person rejected."""
+    lines = [
+        matching.BankLine(pk, booked_on, amount, f"{description} {reference}", counterparty)
+        for pk, booked_on, amount, description, reference, counterparty in statement.lines.filter(
+            matched_amount=0, amount__lt=0, booked_on__range=PROPOSABLE
+        )
+        .order_by("booked_on", "pk")
+        .values_list("pk", "booked_on", "amount", "description", "reference", "counterparty")
+    ]
+    rejected = {
+        (line_id, tuple(sorted(ids)))
+        for line_id, ids in RejectedSuggestion.objects.filter(
+            line__statement=statement
+        ).values_list("line_id", "payment_ids")
+    }
+    invoices = _invoice_proposals(lines, rejected)
+    taken = {p.line_id for p in invoices}
+    rest = [line for line in lines if line.id not in taken]
+    payments = matching.propose(
+        rest, _open_payments(statement, [line.text for line in rest]), rejected=rejected
+    )
+    return invoices + payments
+
+
+# --- storing proposals ----------------------------------------------------------------------
+def _stored(proposal: Proposal) -> tuple:
+    return (
+        proposal.kind,
+        tuple(proposal.payment_ids),
+        proposal.invoice_id,
+        proposal.amount,
+        proposal.rule,
+        proposal.confidence,
+    )
+
+
+@transaction.atomic
+def proposals_refresh(*, statement: BankStatement) -> int:
+    """Recompute and store the statement's proposals (only those that changed are
+    written); returns how many it has. Two refreshes of one statement run one after
+    the other (its row is locked)."""
+    statement = locks.lock_one(BankStatement.objects.filter(pk=statement.pk))
+    computed = {p.line_id: p for p in statement_proposals(statement=statement)}
+    stale, kept = [], 0
+    for pk, line_id, *values in LineProposal.objects.filter(statement=statement).values_list(
+        "pk", "line_id", "kind", "payment_ids", "invoice_id", "amount", "rule", "confidence"
+    ):
+        values[1] = tuple(values[1])
+        if line_id in computed and _stored(computed[line_id]) == tuple(values):
+            del computed[line_id]  # stored already, unchanged
+            kept += 1
         else:
-            self.offer(self.candidates(line, owed, near, RULE_DATE))
-        return bool(near)
+            stale.append(pk)
+    if stale:
+        LineProposal.objects.filter(pk__in=_each(stale)).delete()
+    copy_insert(  # COPY: an import stores tens of thousands at once
+        LineProposal,
+        (
+            {
+                "line_id": p.line_id,
+                "statement_id": statement.pk,
+                "kind": p.kind,
+                "payment_ids": list(p.payment_ids),
+                "invoice_id": p.invoice_id,
+                "amount": p.amount,
+                "rule": p.rule,
+                "confidence": p.confidence,
+            }
+            for p in computed.values()
+        ),
+    )
+    return kept + len(computed)
 
-    # --- 5 -------------------------------------------------------------------------------
-    def by_batch(self, line: BankLine, owed: Decimal) -> None:
-        fits = [
-            key
-            for key in self.by_total.get(owed, ())
-            if abs(key[2] - line.date) <= self.window
-            and len(self.for_line(line, self.batches[key])) == len(self.batches[key])
-        ]
-        if len(fits) == 1:
-            ids = tuple(sorted(p.id for p in self.batches[fits[0]]))
-            self.offer(Proposal(line.id, ids, owed, RULE_BATCH, 0.75))
+
+def _follow(
+    *,
+    statements: set[int],
+    payments: set[int] = frozenset(),
+    invoices: set[int] = frozenset(),
+    skip: set[int] = frozenset(),
+) -> None:
+    """After reconciliation changed: refresh the proposals of ``statements`` and of every
+    statement whose proposals name one of ``payments`` or ``invoices``."""
+    naming = []
+    if payments:  # one array parameter, however many payments
+        ids = Value(sorted(payments), output_field=ArrayField(BigIntegerField()))
+        naming.append(Q(payment_ids__overlap=ids))
+    if invoices:
+        naming.append(Q(invoice_id__in=sorted(invoices)))
+    if naming:
+        others = LineProposal.objects.filter(reduce(operator.or_, naming))
+        statements = statements | set(others.values_list("statement_id", flat=True).distinct())
+    for pk in sorted(statements - skip):
+        proposals_refresh(statement=BankStatement(pk=pk))
+
+
+# --- what people do with proposals ----------------------------------------------------------
+def _proposal(statement: BankStatement, line_id: int | None) -> LineProposal:
+    found = LineProposal.objects.filter(statement=statement, line_id=line_id).first()
+    if found is None:
+        raise ReconciliationConflict(gettext("There is no suggestion for this line any more."))
+    return found
+
+
+def _left(proposals: Iterable[LineProposal | Proposal]) -> dict[int, Decimal]:
+    """What the payments of splits and batches have left to reconcile (one query)."""
+    ids = [i for p in proposals if len(p.payment_ids) > 1 for i in p.payment_ids]
+    if not ids:
+        return {}
+    return dict(
+        ScheduledPayment.objects.filter(pk__in=_each(ids))
+        .annotate(left=F("amount") - F("reconciled_amount"))
+        .values_list("pk", "left")
+    )
+
+
+def _plan(proposal: LineProposal | Proposal, left: dict[int, Decimal]) -> Plan:
+    """A single proposal as a plan: the line's amount for one payment (a part payment
+    when less than it is owed), each payment's remainder for a split or a batch."""
+    ids = list(proposal.payment_ids)
+    parts = ((ids[0], proposal.amount),) if len(ids) == 1 else tuple((i, left[i]) for i in ids)
+    return Plan(proposal.line_id, parts, proposal.rule, proposal.confidence)
+
+
+def proposals_accept(
+    *,
+    statement: BankStatement,
+    line_id: int | None,
+    threshold: float,
+    by: AbstractBaseUser | None,
+) -> tuple[int, list[str]]:
+    """Accept the (single) suggestion for one line, or every one at or above ``threshold``;
+    each match in its own transaction, so one conflict does not undo the others; then the
+    proposals are refreshed once. Candidates are never accepted this way: a person
+    chooses one. (accepted, reasons for those refused)"""
+    chosen = list(
+        LineProposal.objects.filter(statement=statement, kind=LineProposal.Kind.SINGLE)
+        .filter(Q(line_id=line_id) | Q(confidence__gte=threshold))
+        .select_related("line", "invoice")
+        .order_by("line_id")
+    )
+    left = _left(chosen)
+    accepted, problems, touched, invoices = 0, [], set(), set()
+    for proposal in chosen:
+        try:
+            with transaction.atomic():
+                if proposal.invoice_id:
+                    _invoice_match(
+                        line=proposal.line,
+                        invoice=proposal.invoice,
+                        amount=proposal.amount,
+                        by=by,
+                        rule=proposal.rule,
+                        confidence=proposal.confidence,
+                    )
+                    invoices.add(proposal.invoice_id)
+                else:
+                    _apply([_plan(proposal, left)], by=by)
+                    touched.update(proposal.payment_ids)
+            accepted += 1
+        except ReconciliationConflict as exc:
+            problems.append(
+                gettext("Line of %(date)s, %(amount)s: %(problem)s")
+                % {
+                    "date": proposal.line.booked_on.isoformat(),
+                    "amount": _money(proposal.line.amount),
+                    "problem": exc,
+                }
+            )
+    with transaction.atomic():
+        _follow(statements={statement.pk}, payments=touched, invoices=invoices)
+    return accepted, problems
+
+
+@transaction.atomic
+def proposal_choose(
+    *, statement: BankStatement, line_id: int, payment_id: int, by: AbstractBaseUser | None
+) -> list[Match]:
+    """Settle a line with the one of its candidates a person chose."""
+    proposal = _proposal(statement, line_id)
+    if proposal.kind != CANDIDATES or payment_id not in proposal.payment_ids:
+        raise ReconciliationConflict(gettext("This payment is not among the line's candidates."))
+    plan = Plan(line_id, ((payment_id, proposal.amount),), proposal.rule, None)
+    matches = list(Match.objects.filter(pk__in=_apply([plan], by=by)))
+    _follow(statements={statement.pk}, payments={payment_id})
+    return matches
+
+
+@transaction.atomic
+def suggestion_reject(
+    *, statement: BankStatement, line_id: int, by: AbstractBaseUser | None
+) -> RejectedSuggestion:
+    """Record that the suggestion (or the candidates) for a line is wrong: it is not
+    offered again, and the line's next best proposal, if any, takes its place."""
+    proposal = _proposal(statement, line_id)
+    rejection = RejectedSuggestion.objects.create(
+        line_id=line_id,
+        payment_ids=sorted(proposal.payment_ids),
+        rule=proposal.rule,
+        rejected_by=by,
+    )
+    _follow(statements={statement.pk})
+    return rejection
+
+
+@transaction.atomic
+def statement_auto_reconcile(*, statement: BankStatement, by: AbstractBaseUser | None) -> int:
+    """Apply the automatic proposals (references, splits, status numbers, invoice
+    numbers with their exact amount), all in a few statements whatever their number; the
+    others wait for a person. Other statements whose proposals named the payments now
+    reconciled are refreshed; this one's proposals are the caller's next step
+    (:func:`proposals_refresh`)."""
+    automatic = [p for p in statement_proposals(statement=statement) if p.automatic]
+    invoices = sorted((p for p in automatic if p.invoice_id), key=lambda p: p.line_id)
+    for proposal in invoices:
+        _invoice_match(
+            line=StatementLine(pk=proposal.line_id),
+            invoice=SchoolInvoice(pk=proposal.invoice_id),
+            amount=proposal.amount,
+            by=by,
+            rule=proposal.rule,
+            confidence=proposal.confidence,
+        )
+    singles = [p for p in automatic if not p.invoice_id]
+    left = _left(singles)
+    _apply([_plan(p, left) for p in singles], by=by)
+    _follow(
+        statements=set(),
+        payments={i for p in singles for i in p.payment_ids},
+        invoices={p.invoice_id for p in invoices},
+        skip={statement.pk},
+    )
+    return len(automatic)

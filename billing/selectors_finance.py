@@ -27,9 +27,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from avataq.money import ZERO, money
-from billing.matching import MATCHABLE, rule_label
+from billing.matching import fold
 from billing.models import BankStatement, LineProposal, Match, ScheduledPayment, StatementLine
-from billing.reconciliation import fold
+from billing.reconciliation import MATCHABLE, rule_label
 from scholarships.models import Session
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)

@@ -211,7 +211,7 @@ def statements_store(
     """Store each statement read from a file in its account, apply the automatic matches
     (unless ``reconcile`` is off) and store the proposals — all or nothing
     (:class:`StatementError` naming the problem, nothing kept)."""
-    from billing import matching
+    from billing import reconciliation
     from billing.payments import returns
 
     accounts = list(BankAccount.objects.order_by("pk"))
@@ -230,10 +230,10 @@ def statements_store(
         if warning := balance_warning(stored):
             result.notes.append(warning)
         if reconcile:
-            result.reconciled += matching.statement_auto_reconcile(statement=stored, by=by)
+            result.reconciled += reconciliation.statement_auto_reconcile(statement=stored, by=by)
             returned = returns.statement_returns_apply(statement=stored, by=by)
             result.notes += [returns.returned_note(ref, why) for ref, why in returned]
-        matching.proposals_refresh(statement=stored)
+        reconciliation.proposals_refresh(statement=stored)
     if (
         BankStatement.objects.filter(sha256=sha256)
         .exclude(pk__in=[s.pk for s in result.statements])
@@ -317,7 +317,7 @@ def statement_file_run(*, job_id: int, data: bytes | None = None) -> StatementIm
     if data is None:
         with document_storage().open(job.file_key, "rb") as stored:
             data = stored.read()
-    from billing.matching import ReconciliationConflict
+    from billing.reconciliation import ReconciliationConflict
 
     try:
         parsed = read_file(

@@ -22,7 +22,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from avataq.money import money
-from billing import exports, matching, selectors_finance, statement_files
+from billing import exports, reconciliation, selectors_finance, statement_files
 from billing.models import (
     BankAccount,
     BankStatement,
@@ -297,15 +297,15 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, gettext("Which line?"))
             return _back(request, statement.pk)
         try:
-            matching.proposal_choose(
+            reconciliation.proposal_choose(
                 statement=statement, line_id=line, payment_id=payment, by=request.user
             )
             messages.success(request, gettext("Matched."))
-        except matching.ReconciliationConflict as exc:
+        except reconciliation.ReconciliationConflict as exc:
             messages.error(request, str(exc))
         return _back(request, statement.pk, line)
     threshold = form.cleaned_data["threshold"]
-    accepted, problems = matching.proposals_accept(
+    accepted, problems = reconciliation.proposals_accept(
         statement=statement,
         line_id=line,
         threshold=1.01 if threshold is None else threshold,  # none given: only the line
@@ -328,9 +328,9 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
         return _back(request, statement.pk)
     line = form.cleaned_data["line"]
     try:
-        matching.suggestion_reject(statement=statement, line_id=line, by=request.user)
+        reconciliation.suggestion_reject(statement=statement, line_id=line, by=request.user)
         messages.success(request, gettext("Suggestion rejected; it will not be offered again."))
-    except matching.ReconciliationConflict as exc:
+    except reconciliation.ReconciliationConflict as exc:
         messages.error(request, str(exc))
     return _back(request, statement.pk, line)
 
@@ -375,9 +375,9 @@ def manual(request: HttpRequest, line_pk: int) -> HttpResponse:
         messages.error(request, gettext("There is no payment #%(id)d.") % {"id": unknown[0]})
         return _back(request, line.statement_id, line.pk)
     try:
-        matching.match_create(line=line, parts=_parts(line, pairs, payments), by=request.user)
+        reconciliation.match_create(line=line, parts=_parts(line, pairs, payments), by=request.user)
         messages.success(request, gettext("Matched."))
-    except matching.ReconciliationConflict as exc:
+    except reconciliation.ReconciliationConflict as exc:
         messages.error(request, str(exc))
     return _back(request, line.statement_id, line.pk)
 
@@ -400,7 +400,7 @@ def invoice(request: HttpRequest, line_pk: int) -> HttpResponse:
         return _back(request, line.statement_id, line.pk)
     amount = form.cleaned_data["amount"]
     try:
-        matching.invoice_match(
+        reconciliation.invoice_match(
             line=line,
             invoice=invoices[0],
             amount=-line.amount if amount is None else amount,
@@ -409,7 +409,7 @@ def invoice(request: HttpRequest, line_pk: int) -> HttpResponse:
         messages.success(
             request, gettext("Matched to invoice %(invoice)s.") % {"invoice": invoices[0]}
         )
-    except matching.ReconciliationConflict as exc:
+    except reconciliation.ReconciliationConflict as exc:
         messages.error(request, str(exc))
     return _back(request, line.statement_id, line.pk)
 
@@ -423,14 +423,14 @@ def write_off(request: HttpRequest, line_pk: int) -> HttpResponse:
         _refuse(request, form)
         return _back(request, line.statement_id, line.pk)
     try:
-        matching.write_off(
+        reconciliation.write_off(
             line=line,
             amount=form.cleaned_data["amount"],
             reason=form.cleaned_data["reason"],
             by=request.user,
         )
         messages.success(request, gettext("Written off."))
-    except matching.ReconciliationConflict as exc:
+    except reconciliation.ReconciliationConflict as exc:
         messages.error(request, str(exc))
     return _back(request, line.statement_id, line.pk)
 
@@ -440,9 +440,9 @@ def write_off(request: HttpRequest, line_pk: int) -> HttpResponse:
 def undo(request: HttpRequest, match_pk: int) -> HttpResponse:
     match = get_object_or_404(Match.objects.select_related("line"), pk=match_pk)
     try:
-        matching.match_undo(match=match, by=request.user)
+        reconciliation.match_undo(match=match, by=request.user)
         messages.success(request, gettext("Undone."))
-    except matching.ReconciliationConflict as exc:
+    except reconciliation.ReconciliationConflict as exc:
         messages.error(request, str(exc))
     return _back(request, match.line.statement_id, match.line_id)
 

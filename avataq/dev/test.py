@@ -12,6 +12,7 @@ Extra arguments go to pytest (``make test ARGS="-k import -x"``).
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -48,6 +49,7 @@ def production_environment(database_url: str) -> dict[str, str]:
         **os.environ,
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "BANK_DETAILS_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "DATABASE_URL": database_url,
         "ALLOWED_HOSTS": "avataq.example.org",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",

@@ -124,7 +124,7 @@ def test_a_students_upload_and_a_staff_filing_for_one_enrollment_never_deadlock(
 # (``skip_locked``: it never waits, so it cannot deadlock) and the bulk paths that lock
 # tens of thousands of rows as values, in primary-key order.
 HAND_LOCKS = {
-    "billing/matching.py": "bulk matching: values of many rows, lines before payments",
+    "billing/reconciliation.py": "bulk matching: values of many rows, payments before lines",
     "billing/bulk.py": "bulk sheets: many enrollments' rows in primary-key order",
     "portal/services/accounts.py": "expiry sweep: skip_locked",
     "portal/services/mail.py": "outbox: skip_locked",

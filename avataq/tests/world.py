@@ -18,7 +18,7 @@ from django.utils import timezone
 from avataq.models import BackupRecord
 from avataq.roles import Role
 from avataq.tests.factories import StaffUserFactory, UserFactory
-from billing import matching, services
+from billing import reconciliation, services
 from billing.models import (
     BankAccount,
     BankStatement,
@@ -232,7 +232,9 @@ def build_world(capture) -> World:
         filename="sept.csv", source_format="csv", sha256=statement.sha256, size=len(data),
         account=account, status=StatementImport.Status.DONE,
     )  # fmt: skip
-    match = matching.match_create(line=lines[0], parts=[(a.payment, a.payment.amount)], by=None)[0]
+    match = reconciliation.match_create(
+        line=lines[0], parts=[(a.payment, a.payment.amount)], by=None
+    )[0]
     rejection = RejectedSuggestion.objects.create(line=lines[1], payment_ids=[], rule="test")
     api_key, _plain = document_services.api_key_create(name="scanner")
     access = DocumentAccess.objects.create(

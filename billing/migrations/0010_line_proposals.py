@@ -14,7 +14,7 @@ def propose_for_statements_kept(apps, schema_editor):
     the pure matching passes only: no app code that may change with later migrations."""
     import datetime as dt
 
-    from billing import reconciliation
+    from billing import matching
 
     Line = apps.get_model("billing", "StatementLine")
     Payment = apps.get_model("billing", "ScheduledPayment")
@@ -26,14 +26,14 @@ def propose_for_statements_kept(apps, schema_editor):
     )  # fmt: skip
     for statement_id in open_lines.values_list("statement_id", flat=True).distinct():
         lines = [
-            reconciliation.BankLine(pk, day, amount, f"{description} {reference}", counterparty)
+            matching.BankLine(pk, day, amount, f"{description} {reference}", counterparty)
             for pk, day, amount, description, reference, counterparty in open_lines.filter(
                 statement_id=statement_id
             ).values_list("pk", "booked_on", "amount", "description", "reference", "counterparty")
         ]
         first, last = min(x.date for x in lines), max(x.date for x in lines)
         margin = dt.timedelta(days=31)
-        named = {r for x in lines for r in reconciliation.references(x.text)}
+        named = {r for x in lines for r in matching.references(x.text)}
         rows = Payment.objects.filter(
             status__in=["scheduled", "sent", "paid"], amount__gt=F("reconciled_amount")
         ).filter(
@@ -41,7 +41,7 @@ def propose_for_statements_kept(apps, schema_editor):
             | models.Q(reference__in=named)
         )
         payments = [
-            reconciliation.OpenPayment(
+            matching.OpenPayment(
                 pk, reference, amount - reconciled, due, payee, status_no,
                 school if school_id else f"{first_name} {last_name}", school_id,
             )
@@ -66,7 +66,7 @@ def propose_for_statements_kept(apps, schema_editor):
                     payment_ids=list(p.payment_ids), amount=p.amount, rule=p.rule,
                     confidence=p.confidence,
                 )
-                for p in reconciliation.propose(lines, payments, rejected=rejected)
+                for p in matching.propose(lines, payments, rejected=rejected)
             ],
             batch_size=2000,
         )  # fmt: skip

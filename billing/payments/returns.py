@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from avataq import locks
 from avataq.money import ZERO
-from billing import reconciliation
+from billing import matching
 from billing.models import (
     BankStatement,
     Match,
@@ -42,7 +42,7 @@ def statement_returns_apply(
     of each, in line order."""
     credits = StatementLine.objects.filter(statement=statement, amount__gt=0, matched_amount=0)
     named = {
-        pk: reconciliation.references(f"{reference} {description}")
+        pk: matching.references(f"{reference} {description}")
         for pk, reference, description in credits.values_list("pk", "reference", "description")
     }
     wanted = {ref for refs in named.values() for ref in refs}

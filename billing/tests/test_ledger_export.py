@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import matching
+from billing import reconciliation
 from billing.models import BankAccount, LedgerAccount, PaymentRun
 from billing.payments import ledger, runs
 from billing.payments.ledger import ExportError
@@ -23,7 +23,7 @@ from billing.tests.factories_payments import (
     finance_user,
     validated_living_payments,
 )
-from billing.tests.test_matching import bank_line
+from billing.tests.test_reconciliation import bank_line
 
 pytestmark = pytest.mark.django_db
 FAR = dt.date(2030, 1, 1)  # a run due by then is paid on that day
@@ -174,7 +174,7 @@ def test_a_return_is_booked_back_to_the_bank_in_the_month_of_its_statement_line(
 
 def test_a_write_off_of_money_out_debits_the_write_off_account():
     line = bank_line("-1102.00")
-    matching.write_off(line=line, amount=D("2.00"), reason="Bank fee", by=None)
+    reconciliation.write_off(line=line, amount=D("2.00"), reason="Bank fee", by=None)
 
     entries = ledger.month_entries(f"{line.booked_on:%Y-%m}")
 
@@ -186,8 +186,8 @@ def test_a_write_off_of_money_out_debits_the_write_off_account():
 
 def test_an_undone_write_off_is_not_booked():
     line = bank_line("-1102.00")
-    match = matching.write_off(line=line, amount=D("2.00"), reason="Bank fee", by=None)
-    matching.match_undo(match=match, by=None)
+    match = reconciliation.write_off(line=line, amount=D("2.00"), reason="Bank fee", by=None)
+    reconciliation.match_undo(match=match, by=None)
 
     assert ledger.month_entries(f"{line.booked_on:%Y-%m}") == []
 

@@ -4,9 +4,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from billing.matching import ReconciliationConflict, match_undo
 from billing.models import BankAccount, Match, PaymentRun, ScheduledPayment, StatementLine
 from billing.payments import runs
+from billing.reconciliation import ReconciliationConflict, match_undo
 from billing.services import statement_import_and_reconcile
 from billing.tests.camt_from_run import camt053_for_run
 from billing.tests.factories_payments import (

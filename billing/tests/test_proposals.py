@@ -10,7 +10,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from billing import matching, services
+from billing import reconciliation, services
 from billing.models import BankAccount, LineProposal, Match, ScheduledPayment, StatementLine
 from billing.tests.factories import CommunityFareFactory, RateScheduleFactory
 from enrollment.tests.factories import EnrollmentFactory
@@ -59,7 +59,7 @@ def statement(*rows: str, name: str = "sept.csv", reconcile: bool = False):
         imported = services.statement_import(
             account=account(), data=data, filename=name, source_format="csv"
         )
-    matching.proposals_refresh(statement=imported)  # what the import does once stored
+    reconciliation.proposals_refresh(statement=imported)  # what the import does once stored
     return imported
 
 
@@ -84,7 +84,7 @@ def test_refreshing_stores_one_proposal_per_line_and_says_how_many(annie, elisap
         "2025-09-03,FRAIS,-2.50",
     )
 
-    count = matching.proposals_refresh(statement=imported)
+    count = reconciliation.proposals_refresh(statement=imported)
 
     stored = {p.line.description: list(p.payment_ids) for p in imported.proposals.all()}
     assert count == 2
@@ -101,7 +101,7 @@ def test_a_refresh_rewrites_only_the_proposals_that_changed(annie, elisapie):
     before = dict(imported.proposals.values_list("line__description", "pk"))
     ScheduledPayment.objects.filter(pk__in=[annie[1].pk, elisapie[1].pk]).update(status="cancelled")
 
-    matching.proposals_refresh(statement=imported)
+    reconciliation.proposals_refresh(statement=imported)
 
     after = dict(imported.proposals.values_list("line__description", "pk"))
     assert after["VIREMENT ANNIE QUMALUK"] == before["VIREMENT ANNIE QUMALUK"]
@@ -112,7 +112,7 @@ def test_a_line_matched_by_hand_loses_its_proposal(annie):
     imported = statement("2025-09-02,VIREMENT ANNIE QUMALUK,-1100.00")
     line = imported.lines.get()
 
-    matching.match_create(line=line, parts=[(annie[0], D("1100.00"))], by=None)
+    reconciliation.match_create(line=line, parts=[(annie[0], D("1100.00"))], by=None)
 
     assert proposal_of(line) is None
 
@@ -123,7 +123,7 @@ def test_a_match_refreshes_other_statements_whose_proposals_named_the_payment(an
     other_line = second.lines.get()
     assert list(proposal_of(other_line).payment_ids) == [annie[0].pk]
 
-    matching.match_create(line=first.lines.get(), parts=[(annie[0], D("1100.00"))], by=None)
+    reconciliation.match_create(line=first.lines.get(), parts=[(annie[0], D("1100.00"))], by=None)
 
     assert proposal_of(other_line) is None
 
@@ -133,7 +133,7 @@ def test_undoing_a_match_brings_the_lines_proposal_back(annie):
     line = imported.lines.get()
     assert proposal_of(line) is None  # matched at import
 
-    matching.match_undo(match=Match.objects.get(line=line), by=None)
+    reconciliation.match_undo(match=Match.objects.get(line=line), by=None)
 
     assert (proposal_of(line).rule, list(proposal_of(line).payment_ids)) == (
         "reference",
@@ -149,7 +149,7 @@ def test_a_rejected_suggestion_gives_way_and_is_not_offered_again(annie, elisapi
         [annie[0].pk],
     )
 
-    matching.suggestion_reject(statement=imported, line_id=line.pk, by=None)
+    reconciliation.suggestion_reject(statement=imported, line_id=line.pk, by=None)
 
     assert (proposal_of(line).rule, list(proposal_of(line).payment_ids)) == (
         "amount and date",
@@ -161,7 +161,7 @@ def test_accepting_a_stored_suggestion_matches_its_payment(annie):
     imported = statement("2025-09-02,VIREMENT ANNIE QUMALUK,-1100.00")
     line = imported.lines.get()
 
-    accepted, problems = matching.proposals_accept(
+    accepted, problems = reconciliation.proposals_accept(
         statement=imported, line_id=line.pk, threshold=1.01, by=None
     )
 
@@ -173,7 +173,9 @@ def test_accepting_all_above_a_threshold_never_picks_among_candidates(annie, eli
     imported = statement("2025-09-02,VIREMENT,-1100.00")
     assert proposal_of(imported.lines.get()).kind == "candidates"
 
-    accepted, _ = matching.proposals_accept(statement=imported, line_id=None, threshold=0, by=None)
+    accepted, _ = reconciliation.proposals_accept(
+        statement=imported, line_id=None, threshold=0, by=None
+    )
 
     assert accepted == 0
     assert not Match.objects.exists()
@@ -183,7 +185,7 @@ def test_choosing_one_of_the_candidates_matches_that_payment(annie, elisapie):
     imported = statement("2025-09-02,VIREMENT,-1100.00")
     line = imported.lines.get()
 
-    matching.proposal_choose(
+    reconciliation.proposal_choose(
         statement=imported, line_id=line.pk, payment_id=elisapie[0].pk, by=None
     )
 
@@ -194,8 +196,10 @@ def test_choosing_one_of_the_candidates_matches_that_payment(annie, elisapie):
 def test_a_payment_that_is_not_among_the_candidates_cannot_be_chosen(annie, elisapie):
     imported = statement("2025-09-02,VIREMENT,-1100.00")
 
-    with pytest.raises(matching.ReconciliationConflict, match="not among the line's candidates"):
-        matching.proposal_choose(
+    with pytest.raises(
+        reconciliation.ReconciliationConflict, match="not among the line's candidates"
+    ):
+        reconciliation.proposal_choose(
             statement=imported,
             line_id=imported.lines.get().pk,
             payment_id=annie[3].pk,
@@ -239,11 +243,11 @@ def test_two_people_choosing_the_same_candidate_one_wins_the_other_is_told(annie
     def choose(line):
         barrier.wait()
         try:
-            matching.proposal_choose(
+            reconciliation.proposal_choose(
                 statement=imported, line_id=line.pk, payment_id=annie[0].pk, by=None
             )
             outcomes.append("matched")
-        except matching.ReconciliationConflict as exc:
+        except reconciliation.ReconciliationConflict as exc:
             outcomes.append(str(exc))
         finally:
             connection.close()

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from avataq.tests.factories import StaffUserFactory, UserFactory
-from billing import matching, services
+from billing import reconciliation, services
 from billing.models import BankAccount, BankStatement, Match, ScheduledPayment, StatementLine
 from billing.tests.factories_payments import validated_living_payments
 
@@ -182,16 +182,16 @@ def test_reports_export_as_xlsx_with_exact_amounts(finance, account, payments):
 
 
 def test_a_rejected_suggestion_is_not_offered_again(finance, account, payments):
-    from billing import matching
+    from billing import reconciliation
 
     upload(finance, account, ["2025-09-02,VIREMENT ANNIE,-1100.00"])
     statement = account.statements.get()
     line = statement.lines.get()
-    assert matching.statement_proposals(statement=statement)
+    assert reconciliation.statement_proposals(statement=statement)
 
     finance.post(f"/finance/statements/{statement.pk}/reject/", {"line": line.pk})
 
-    assert matching.statement_proposals(statement=statement) == []
+    assert reconciliation.statement_proposals(statement=statement) == []
     assert not Match.objects.exists()
 
 
@@ -384,9 +384,9 @@ def test_a_failed_automatic_reconciliation_keeps_nothing_of_the_import(
     finance, account, payments, monkeypatch
 ):
     def refuse(**kwargs):
-        raise matching.ReconciliationConflict("Payment already reconciled.")
+        raise reconciliation.ReconciliationConflict("Payment already reconciled.")
 
-    monkeypatch.setattr(matching, "statement_auto_reconcile", refuse)
+    monkeypatch.setattr(reconciliation, "statement_auto_reconcile", refuse)
 
     response = upload(finance, account, [f"2025-09-01,{payments[0].reference},-1100.00"])
 

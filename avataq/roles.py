@@ -334,6 +334,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         {STAFF: A},
     ),
     Capability(
+        "privacy.destruction",
+        "Review what the retention schedule makes due and confirm its destruction",
+        ("portal.confirm_destruction",),
+        {STAFF: A},
+    ),
+    Capability(
         "privacy.incidents",
         "Keep the confidentiality incident register",
         perms("portal", ["confidentialityincident"], "view", "add", "change"),

@@ -14,6 +14,7 @@ from portal import mail
 from portal.models import Account, ClaimAttempt, Invitation, MailTemplate, OutgoingEmail
 from portal.services.accounts import email_taken, invitation_create
 from portal.services.mail import mail_template_save, outgoing_email_resend
+from scholarships.admin import DATE_OF_BIRTH
 from scholarships.models import Student
 from scholarships.permissions import assigned_student_ids, sees_all_students
 
@@ -110,6 +111,22 @@ class ClaimAttemptAdmin(ReadOnlyAdmin):
         return super().has_view_permission(request, obj) and (
             obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
         )
+
+    # The date of birth typed: only to the roles that see dates of birth.
+    def _sees_date_of_birth(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(DATE_OF_BIRTH)
+
+    def get_list_display(self, request: HttpRequest) -> list:
+        shown = list(super().get_list_display(request))
+        if self._sees_date_of_birth(request):
+            return shown
+        return [f for f in shown if f != "date_of_birth"]
+
+    def get_fields(self, request: HttpRequest, obj: ClaimAttempt | None = None) -> list:
+        fields = list(super().get_fields(request, obj))
+        if self._sees_date_of_birth(request):
+            return fields
+        return [f for f in fields if f != "date_of_birth"]
 
 
 @admin.register(Account)

@@ -8,9 +8,10 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from avataq.admin import ReadOnlyAdmin, guarded_view
@@ -193,11 +194,79 @@ class RetentionRuleAdmin(admin.ModelAdmin):
 
 @admin.register(DestructionRecord)
 class DestructionRecordAdmin(ReadOnlyAdmin):
+    """What was destroyed; and the privacy officer's screen for what is due: the list (the
+    dry run), then "Destroy what is due" behind a confirmation page."""
+
     list_display = ["destroyed_at", "kind", "years", "student_id_ref", "confirmed_by"]
     list_filter = ["kind"]
     search_fields = ["=student_id_ref"]
     list_select_related = ["confirmed_by"]
     date_hierarchy = "destroyed_at"
+    change_list_template = "admin/portal/destructionrecord/change_list.html"
+
+    def has_confirm_destruction_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("portal.confirm_destruction")
+
+    def get_urls(self) -> list:
+        guard = {"action": "confirm_destruction"}
+        return [
+            path("due/", guarded_view(self, self.due_view, **guard),
+                 name="portal_destructionrecord_due"),
+            path("due/destroy/", guarded_view(self, self.destroy_view, **guard),
+                 name="portal_destructionrecord_destroy"),
+            *super().get_urls(),
+        ]  # fmt: skip
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra = {"due_url": None}
+        if self.has_confirm_destruction_permission(request):
+            extra["due_url"] = reverse("admin:portal_destructionrecord_due")
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    def _due_page(self, request: HttpRequest, *, confirming: bool) -> HttpResponse:
+        due = retention.retention_due()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Destroy what is due?") if confirming else gettext("What is due"),
+            "due": due,
+            "fingerprint": retention.due_fingerprint(due),
+            "confirming": confirming,
+        }
+        return TemplateResponse(request, "admin/portal/destructionrecord/due.html", context)
+
+    def due_view(self, request: HttpRequest) -> HttpResponse:
+        """What the retention schedule makes due today: nothing is destroyed here."""
+        return self._due_page(request, confirming=False)
+
+    def destroy_view(self, request: HttpRequest) -> HttpResponse:
+        """GET: the confirmation page (the list again). POST: destroy exactly the list the
+        page showed, confirmed by the signed-in user."""
+        if request.method != "POST":
+            return self._due_page(request, confirming=True)
+        try:
+            records, problems = retention.retention_apply(
+                by=request.user, reviewed=request.POST.get("fingerprint", "")
+            )
+        except AvataqError as exc:
+            self.message_user(request, str(exc), messages.WARNING)
+            return redirect("admin:portal_destructionrecord_due")
+        if records:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d item destroyed or anonymised.",
+                    "%(count)d items destroyed or anonymised.",
+                    len(records),
+                )
+                % {"count": len(records)},
+                messages.SUCCESS,
+            )
+        for problem in problems:
+            self.message_user(request, problem, messages.ERROR)
+        if not records and not problems:
+            self.message_user(request, gettext("Nothing was due."), messages.INFO)
+        return redirect("admin:portal_destructionrecord_changelist")
 
 
 @admin.register(ConfidentialityIncident)

@@ -242,6 +242,9 @@ class DestructionRecord(models.Model):
         verbose_name = _("destruction record")
         verbose_name_plural = _("destruction records")
         ordering = ["-destroyed_at"]
+        permissions = [
+            ("confirm_destruction", _("Can review what is due and confirm its destruction")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.student_id_ref} {self.destroyed_at:%Y-%m-%d}"

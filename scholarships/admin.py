@@ -52,6 +52,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
     model, and the oldest change of a page is compared with the first of the next."""
 
     object_history_list_template = "admin/history_changes.html"
+    # Fields whose values only the holders of a permission read: their changes are
+    # listed, their values shown as "hidden" to everyone else.
+    field_permissions: dict[str, str] = {}
 
     def history_view_title(self, request: HttpRequest, obj: models.Model) -> str:
         return gettext("History: %(object)s") % {"object": obj}
@@ -83,13 +86,18 @@ class HistoryAdmin(SimpleHistoryAdmin):
             if f.is_relation
             for record in (newer, older)
         )
+        hidden = {
+            name
+            for name, permission in self.field_permissions.items()
+            if not request.user.has_perm(permission)
+        }
+
+        def shown(f: models.Field, record: models.Model) -> str:
+            return gettext("hidden") if f.name in hidden else _shown(f, _value(record, f), names)
+
         for newer, older, changed in pairs:
             newer.history_delta_changes = [
-                {
-                    "field": capfirst(f.verbose_name),
-                    "old": _shown(f, _value(older, f), names),
-                    "new": _shown(f, _value(newer, f), names),
-                }
+                {"field": capfirst(f.verbose_name), "old": shown(f, older), "new": shown(f, newer)}
                 for f in changed
             ]
 
@@ -223,6 +231,7 @@ class StudentAdmin(StudentScopedAdmin, HistoryAdmin):
 
     student_path = "pk"
     ASSIGNMENT_FIELDS = ["counsellor", "user"]
+    field_permissions = {"date_of_birth": DATE_OF_BIRTH}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Student | None = None) -> list:
         fields = list(super().get_readonly_fields(request, obj))

@@ -392,6 +392,14 @@ def site_probes(world: World, role: str) -> list[Probe]:
          only(Role.STAFF, Role.SUPERUSER, yes={REDIRECT}, admin=True), "", {}),
         ("admin:scholarships_student_accesses", "GET", {"pk": b.student.pk},
          only(Role.STAFF, Role.OPS, Role.SUPERUSER, admin=True), "B", {}),
+        # What the retention schedule makes due, and its destruction behind a confirmation
+        # page; a POST without the reviewed list's fingerprint is sent back to the list.
+        ("admin:portal_destructionrecord_due", "GET", {},
+         only(Role.STAFF, Role.SUPERUSER, admin=True), "", {}),
+        ("admin:portal_destructionrecord_destroy", "GET", {},
+         only(Role.STAFF, Role.SUPERUSER, admin=True), "", {}),
+        ("admin:portal_destructionrecord_destroy", "POST", {},
+         only(Role.STAFF, Role.SUPERUSER, yes={REDIRECT}, admin=True), "", {}),
         # Documents: the explorer, downloads (302 to a 60-second link), the ingest API.
         ("documents:explorer", "GET", {}, only(*explorer), "", {}),
         ("documents:download", "GET", {"pk": b.index.pk}, download_expectation(owner="B"),

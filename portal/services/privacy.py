@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -300,21 +301,23 @@ def privacy_alert_check(*, user_id: int, day: dt.date | None = None) -> PrivacyA
         )
         if not created:
             return None
-        report = absolute_url(f"/admin/portal/privacyalert/{alert.pk}/change/")
+        report = absolute_url(reverse("admin:portal_privacyalert_change", args=[alert.pk]))
+        language = settings.LANGUAGE_CODE  # the officer reads the site's language
+        with translation.override(language):
+            values = {"user": user.get_username(), "count": count, "limit": limit,
+                      "day": formats.date_format(day), "report": report}  # fmt: skip
+            subject = _("Privacy alert: %(user)s opened %(count)d student files") % values
+            body = (
+                _(
+                    "%(user)s opened %(count)d students' files on %(day)s (the usual limit is "
+                    "%(limit)d).\n\nSee %(report)s and the per-student access reports.\n"
+                )
+                % values
+            )
         mail_queue_written(
             code="privacy_alert",
-            mails=[
-                Written(
-                    to=officer, language="en",
-                    subject=f"Privacy alert: {user.get_username()} opened {count} student files",
-                    body=(
-                        f"{user.get_username()} opened {count} students' files on {day} "
-                        f"(the usual limit is {limit}).\n\nSee {report} and the per-student "
-                        "access reports.\n"
-                    ),
-                )
-            ],
-        )  # fmt: skip
+            mails=[Written(to=officer, language=language, subject=subject, body=body)],
+        )
     return alert
 
 

@@ -9,6 +9,7 @@ or an open privacy request."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from avataq import locks
 from billing.models import (
@@ -71,6 +73,14 @@ class Due:
     student_id: int | None = None
     cutoff: dt.datetime | None = None
     counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def kind_label(self) -> str:
+        return str(Kind(self.kind).label)
+
+    @property
+    def entries(self) -> int:
+        return sum(self.counts.values())
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:
@@ -307,19 +317,43 @@ def _destroy_logs(due: Due, by: AbstractBaseUser) -> DestructionRecord:
     )
 
 
+def due_fingerprint(due: list[Due]) -> str:
+    """A short digest of a list of what is due: the confirmation carries the one the
+    privacy officer reviewed, so what is destroyed is what they read."""
+    text = "\n".join(f"{d.kind}:{d.student_id}:{d.cutoff}:{sorted(d.counts.items())}" for d in due)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def retention_apply(
-    *, by: AbstractBaseUser, today: dt.date | None = None
+    *, by: AbstractBaseUser, today: dt.date | None = None, reviewed: str | None = None
 ) -> tuple[list[DestructionRecord], list[str]]:
     """Destroy what is due, confirmed by ``by`` (the privacy officer, having reviewed the
-    list): one transaction per student, so one in use again stops only itself.
+    list — ``reviewed``, its :func:`due_fingerprint`: a list that changed since is
+    refused): one transaction per student, so one in use again stops only itself. When
+    the storage does not answer, the sweep stops there: that student's transaction is
+    rolled back (nothing of it half-destroyed), the rest is left for the next sweep.
     (records, problems)."""
+    due = retention_due(today=today)
+    if reviewed is not None and reviewed != due_fingerprint(due):
+        raise PrivacyError(
+            _("What is due changed since the list was reviewed: review it again, then confirm.")
+        )
     records, problems = [], []
-    for due in retention_due(today=today):
+    for item in due:
         try:
-            if due.kind == Kind.LOGS:
-                records.append(_destroy_logs(due, by))
+            if item.kind == Kind.LOGS:
+                records.append(_destroy_logs(item, by))
             else:
-                records.append(_destroy_student(due, by))
+                records.append(_destroy_student(item, by))
+        except StorageUnavailable:
+            problems.append(
+                _(
+                    "The document storage is not answering: %(what)s and what follows were "
+                    "not touched. Try again in a few minutes."
+                )
+                % {"what": item.what}
+            )
+            break
         except PrivacyError as exc:
             problems.append(str(exc))
     return records, problems
@@ -340,26 +374,36 @@ def retention_rule_update(
 
 
 def retention_review_send(*, today: dt.date | None = None) -> int:
-    """Email the privacy officer the list of what is due (nothing is destroyed)."""
+    """Email the privacy officer the list of what is due (nothing is destroyed), in the
+    site's language, with a link to the admin screen where they confirm it."""
     from django.conf import settings
+    from django.urls import reverse
+    from django.utils import translation
 
-    from portal.services.mail import Written, mail_queue_written
+    from portal.services.mail import Written, absolute_url, mail_queue_written
 
-    due = retention_due(today=today)
-    if not due or not settings.PRIVACY_OFFICER_EMAIL:
+    officer = settings.PRIVACY_OFFICER_EMAIL
+    if not officer:
         return 0
-    lines = "\n".join(f"- {item.what}" for item in due)
+    language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        due = retention_due(today=today)
+        if not due:
+            return 0
+        subject = ngettext(
+            "Retention: %(count)d item due for destruction",
+            "Retention: %(count)d items due for destruction",
+            len(due),
+        ) % {"count": len(due)}
+        body = _(
+            "The retention schedule makes these due:\n\n%(items)s\n\n"
+            "Review them, then confirm their destruction here: %(url)s\n"
+        ) % {
+            "items": "\n".join(f"- {item.what}" for item in due),
+            "url": absolute_url(reverse("admin:portal_destructionrecord_due")),
+        }
     mail_queue_written(
         code="retention_review",
-        mails=[
-            Written(
-                to=settings.PRIVACY_OFFICER_EMAIL, language="en",
-                subject=f"Retention: {len(due)} item(s) due for destruction",
-                body=(
-                    f"The retention schedule makes these due:\n\n{lines}\n\nReview them, then "
-                    "run `manage.py retention_sweep --confirmed-by <your username>`.\n"
-                ),
-            )
-        ],
-    )  # fmt: skip
+        mails=[Written(to=officer, language=language, subject=subject, body=body)],
+    )
     return len(due)

@@ -142,3 +142,49 @@ def test_a_counsellor_sees_the_refused_claims_of_their_own_students_only(client)
     page = client.get("/admin/portal/claimattempt/").content.decode()
 
     assert "40001" in page and "40002" not in page
+
+
+# --- dates of birth typed in claims: only to the roles that see dates of birth ---------------
+def _claim_support_user(*, sees_date_of_birth: bool):
+    """A staff user who handles every claim, with or without the date-of-birth permission."""
+    from django.contrib.auth.models import Permission
+
+    user = StaffUserFactory()
+    codenames = ["view_claimattempt", "access_all_students"]
+    if sees_date_of_birth:
+        codenames.append("view_date_of_birth")
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+@pytest.fixture
+def claim_typed_with_a_birth_date():
+    return ClaimAttempt.objects.create(
+        account=AccountFactory(), status_no="40003", date_of_birth=dt.date(1999, 11, 23)
+    )
+
+
+@pytest.mark.parametrize("page", ["list", "claim"])
+def test_claim_attempts_hide_the_date_of_birth_from_a_role_without_the_permission(
+    client, claim_typed_with_a_birth_date, page
+):
+    client.force_login(_claim_support_user(sees_date_of_birth=False))
+    url = "/admin/portal/claimattempt/"
+    if page == "claim":
+        url += f"{claim_typed_with_a_birth_date.pk}/change/"
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert "40003" in response.content.decode()
+    assert "1999" not in response.content.decode()
+
+
+def test_claim_attempts_show_the_date_of_birth_to_a_role_with_the_permission(
+    client, claim_typed_with_a_birth_date
+):
+    client.force_login(_claim_support_user(sees_date_of_birth=True))
+
+    page = client.get("/admin/portal/claimattempt/").content.decode()
+
+    assert "1999" in page

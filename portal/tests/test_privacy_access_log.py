@@ -99,3 +99,20 @@ def test_no_alert_at_or_under_the_limit(world, settings, django_capture_on_commi
             StudentRecordAccess.objects.create(student=student, user=world.users["Ops"])
     assert not PrivacyAlert.objects.filter(user=world.users["Ops"]).exists()
     assert not [m for m in django_mail.outbox if "Privacy alert" in m.subject]
+
+
+def test_the_officers_alert_is_written_in_the_sites_language(
+    world, settings, django_capture_on_commit_callbacks
+):
+    settings.LANGUAGE_CODE = "fr"
+    settings.PRIVACY_ALERT_FILES_PER_DAY = 1
+    settings.PRIVACY_OFFICER_EMAIL = "officer@example.org"
+    staff = world.users["Ops"]
+    with django_capture_on_commit_callbacks(execute=True):
+        for student in [world.a.student, world.b.student]:
+            StudentRecordAccess.objects.create(student=student, user=staff)
+
+    email = OutgoingEmail.objects.get(to="officer@example.org")
+    assert email.language == "fr"
+    assert email.subject.startswith("Alerte de confidentialité")
+    assert "/admin/portal/privacyalert/" in email.body

@@ -7,7 +7,9 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db.models import Sum
+from django.utils import timezone
 
+from avataq.tests.factories import StaffUserFactory
 from avataq.tests.world import A_NAME, A_STATUS, B_STATUS, build_world
 from billing.models import (
     ComputingSheet,
@@ -151,3 +153,128 @@ def test_the_dry_run_lists_and_destroys_nothing(world, capsys):
     assert f"#{world.a.student.pk}" in out
     assert "nothing destroyed" in out
     assert Student.objects.get(pk=world.a.student.pk).last_name == A_NAME
+
+
+# --- applicants never enrolled: 2 years after their last activity ----------------------
+def _applicant(last_activity: dt.date) -> Student:
+    from portal.models import ClaimAttempt
+    from portal.tests.factories import AccountFactory, portal_student
+
+    student = portal_student(last_name="Nappaaluk")
+    ClaimAttempt.objects.create(
+        account=AccountFactory(), status_no=student.status_no,
+        date_of_birth=student.date_of_birth, student=student,
+    )  # fmt: skip
+    noon = timezone.make_aware(dt.datetime.combine(last_activity, dt.time(12)))
+    Student.objects.filter(pk=student.pk).update(updated_at=noon)
+    return student
+
+
+def _due_for(student: Student, today: dt.date) -> set[str]:
+    return {d.kind for d in retention.retention_due(today=today) if d.student_id == student.pk}
+
+
+def test_an_applicant_never_enrolled_is_due_the_day_after_two_years_not_before():
+    student = _applicant(dt.date(2030, 3, 10))
+
+    assert _due_for(student, dt.date(2032, 3, 10)) == set()
+    assert _due_for(student, dt.date(2032, 3, 11)) == {"never_enrolled"}
+
+
+def test_destroying_a_never_enrolled_applicant_anonymises_their_record_and_login(
+    django_capture_on_commit_callbacks,
+):
+    from portal.models import Account, ClaimAttempt
+    from portal.services.retention import ANONYMISED, ANONYMOUS_BIRTH
+
+    student = _applicant(dt.date(2030, 3, 10))
+    user, status_no = student.user, student.status_no
+    staff = StaffUserFactory(group="Staff")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        records, _problems = retention.retention_apply(by=staff, today=dt.date(2033, 1, 1))
+
+    assert [(r.kind, r.student_id_ref) for r in records] == [("never_enrolled", student.pk)]
+    student.refresh_from_db()
+    assert (student.first_name, student.date_of_birth, student.email) == (
+        ANONYMISED, ANONYMOUS_BIRTH, "",
+    )  # fmt: skip
+    assert "Nappaaluk" not in student.last_name and student.user is None
+    assert not student.history.filter(last_name="Nappaaluk").exists()
+    assert not ClaimAttempt.objects.filter(status_no=status_no).exists()
+    assert not Account.objects.filter(user=user).exists()
+    user.refresh_from_db()
+    assert not user.is_active and not user.has_usable_password()
+
+
+# --- bank details: 1 year after the last payment -----------------------------------------
+def _paid_student_with_bank_details():
+    """A student whose studies ended and whose payments are all reconciled, with their
+    bank details on file; the date of their last payment."""
+    from billing.tests.factories_payments import bank_details, validated_living_payments
+
+    payments = validated_living_payments()
+    enrollment = payments[0].enrollment
+    Enrollment.objects.filter(pk=enrollment.pk).update(status=Enrollment.Status.COMPLETED)
+    ScheduledPayment.objects.filter(enrollment=enrollment).update(
+        status=ScheduledPayment.Status.RECONCILED
+    )
+    details = bank_details(student=enrollment.student, account="7654321")
+    last = ScheduledPayment.objects.filter(enrollment=enrollment).latest("due_date").due_date
+    return enrollment.student, details, last
+
+
+def test_bank_details_are_due_the_day_after_a_year_from_the_last_payment_not_before():
+    student, _details, last = _paid_student_with_bank_details()
+    a_year_later = last.replace(year=last.year + 1)
+
+    assert _due_for(student, a_year_later) == set()
+    assert _due_for(student, a_year_later + dt.timedelta(days=1)) == {"bank_details"}
+
+
+def test_destroying_bank_details_erases_them_and_keeps_the_student_and_payments(
+    django_capture_on_commit_callbacks,
+):
+    from billing.models import BankDetails
+    from billing.payments import crypto
+    from portal.services.retention import ANONYMISED
+
+    student, details, last = _paid_student_with_bank_details()
+    payments = list(ScheduledPayment.objects.values_list("pk", "amount", "due_date", "reference"))
+    staff = StaffUserFactory(group="Staff")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        records, _problems = retention.retention_apply(
+            by=staff, today=last.replace(year=last.year + 2)
+        )
+
+    assert [(r.kind, r.student_id_ref) for r in records] == [("bank_details", student.pk)]
+    erased = BankDetails.objects.get(pk=details.pk)
+    assert (erased.holder_name, erased.account_last3, erased.institution, erased.transit) == (
+        ANONYMISED, "", "000", "00000",
+    )  # fmt: skip
+    assert crypto.decrypt(erased.account_ciphertext) == ""
+    assert not erased.history.exists()
+    assert Student.objects.get(pk=student.pk).last_name == student.last_name
+    assert (
+        list(ScheduledPayment.objects.values_list("pk", "amount", "due_date", "reference"))
+        == payments
+    )
+
+
+# --- the nightly review -------------------------------------------------------------------
+def test_the_nightly_review_is_in_the_sites_language_and_links_to_the_admin_screen(
+    settings, django_capture_on_commit_callbacks
+):
+    from portal.models import OutgoingEmail
+
+    settings.LANGUAGE_CODE = "fr"
+    settings.PRIVACY_OFFICER_EMAIL = "officer@example.org"
+    _applicant(dt.date(2030, 3, 10))
+
+    assert retention.retention_review_send(today=dt.date(2033, 1, 1)) == 1
+
+    email = OutgoingEmail.objects.get(to="officer@example.org")
+    assert (email.language, email.subject) == ("fr", "Conservation : 1 élément à détruire")
+    assert "/admin/portal/destructionrecord/due/" in email.body
+    assert "Dossier de candidat" in email.body

@@ -143,3 +143,40 @@ def test_a_counsellor_without_a_name_shows_by_username(staff_client):
     page = staff_client.get(f"/admin/scholarships/student/{student.pk}/change/").content.decode()
 
     assert ">ops.bot</option>" in page
+
+
+# --- dates of birth in the History: only to the roles that see them ---------------------------
+HIDDEN_CHANGE = "hidden&nbsp;&rarr; hidden"
+
+
+def _birth_date_corrected() -> tuple[Student, str]:
+    """A student whose date of birth was corrected; the new date as the admin writes it."""
+    import datetime as dt
+
+    from django.utils import formats
+
+    from scholarships import services
+
+    student = StudentFactory(date_of_birth=dt.date(2003, 4, 12))
+    student.date_of_birth = dt.date(2001, 9, 30)
+    services.student_save(student=student, by=None)
+    return student, formats.localize(student.date_of_birth)
+
+
+def test_the_history_hides_date_of_birth_changes_from_a_role_without_the_permission(client):
+    student, shown = _birth_date_corrected()
+    client.force_login(StaffUserFactory(group="Finance"))
+
+    page = client.get(f"/admin/scholarships/student/{student.pk}/history/").content.decode()
+
+    assert "<strong>Date of birth</strong>" in page and HIDDEN_CHANGE in page
+    assert shown not in page and "2001" not in page and "2003" not in page
+
+
+def test_the_history_shows_date_of_birth_changes_to_a_role_with_the_permission(staff_client):
+    student, shown = _birth_date_corrected()
+
+    page = staff_client.get(f"/admin/scholarships/student/{student.pk}/history/").content.decode()
+
+    assert shown in page
+    assert HIDDEN_CHANGE not in page

@@ -20,6 +20,27 @@ max_requests_jitter = 200
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")  # behind the TLS proxy
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+# Several workers, one /metrics: with PROMETHEUS_MULTIPROC_DIR set, each worker writes its
+# figures to files there and the scrape adds them up (avataq.metrics). Emptied at start,
+# a dead worker's live gauges dropped.
+def on_starting(server) -> None:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        import shutil
+
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,

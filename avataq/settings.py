@@ -57,9 +57,13 @@ INSTALLED_APPS = [
     "documents",
     "portal",
     "axes",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # Prometheus: first and last, so a request's latency and its answer are measured
+    # around everything else (per view: django_http_*_by_view_*).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -75,11 +79,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 if not DEBUG:
     # Production serves its collected static files itself; runserver does in development.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "avataq.urls"
 WSGI_APPLICATION = "avataq.wsgi.application"
@@ -122,6 +127,9 @@ if _database is None:
         if env.raw("DATABASE_URL") is None:
             env.require("DATABASE_URL", FULL_MODE_REASON)
         _database = {"ENGINE": "django.db.backends.postgresql", "NAME": "unconfigured"}
+# Every query timed and counted (django_db_query_duration_seconds…): django-prometheus's
+# wrapper of Django's own PostgreSQL backend (psycopg 3 included), nothing else changed.
+_database["ENGINE"] = "django_prometheus.db.backends.postgresql"
 _database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60, minimum=0)
 _database["CONN_HEALTH_CHECKS"] = True
 _database.setdefault("OPTIONS", {})["connect_timeout"] = 5
@@ -459,6 +467,26 @@ GUARDIAN_RAISE_403 = False
 
 # --- Admin ------------------------------------------------------------------------------
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- Monitoring -------------------------------------------------------------------------
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; without a token it
+# does not exist (404), except from this machine with DEBUG on.
+METRICS_TOKEN = env.str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    env.error("METRICS_TOKEN", "METRICS_TOKEN must be at least 32 random characters.")
+# Optional error reports to Sentry, personal data scrubbed first (avataq.sentry).
+SENTRY_DSN = env.str("SENTRY_DSN")
+if SENTRY_DSN:
+    from avataq.sentry import init_sentry
+
+    try:
+        init_sentry(
+            dsn=SENTRY_DSN,
+            environment=env.str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production"),
+            release=env.str("SENTRY_RELEASE"),
+        )
+    except Exception:  # sentry_sdk's BadDsn; its text would repeat the key
+        env.error("SENTRY_DSN", "SENTRY_DSN is not a valid Sentry DSN.")
 
 # Read by the avataq.E001 system check; keep last so every reader above has run.
 AVATAQ_CONFIG_ERRORS = list(env.errors)

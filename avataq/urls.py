@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from avataq import views
+from avataq.metrics import metrics_view
 
 admin.site.site_header = _("Avataq administration")
 admin.site.site_title = "Avataq"
@@ -13,6 +14,7 @@ handler500 = "avataq.views.server_error"
 
 urlpatterns = [
     path("health/", views.health, name="health"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("finance/", include("billing.urls")),
     path("", include("documents.urls")),

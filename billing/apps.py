@@ -19,3 +19,9 @@ class BillingConfig(AppConfig):
         from billing.odoo import register_importers
 
         register_importers()
+
+        # Payments due and overdue, read at every scrape of /metrics.
+        from avataq.metrics import register_source
+        from billing.metrics import payment_metrics
+
+        register_source("payments", payment_metrics)

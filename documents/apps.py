@@ -11,3 +11,9 @@ class DocumentsConfig(AppConfig):
         from documents.odoo import register_importers
 
         register_importers()
+
+        # Downloads, read at every scrape of /metrics.
+        from avataq.metrics import register_source
+        from documents.metrics import download_metrics
+
+        register_source("documents", download_metrics)

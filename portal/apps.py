@@ -15,3 +15,9 @@ class PortalConfig(AppConfig):
         from portal.odoo import register_importers
 
         register_importers()
+
+        # The outbox's figures, read at every scrape of /metrics.
+        from avataq.metrics import register_source
+        from portal.metrics import outbox_metrics
+
+        register_source("outbox", outbox_metrics)

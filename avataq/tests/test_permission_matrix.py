@@ -318,6 +318,8 @@ def site_probes(world: World, role: str) -> list[Probe]:
     table: list[tuple[str, str, dict, Expectation, str, dict]] = [
         # name, method, kwargs, expectation, owner of what is shown, POST data
         ("health", "GET", {}, everyone(OK), "", {}),
+        # Prometheus metrics: a bearer token, never a session (no token set: no page).
+        ("metrics", "GET", {}, everyone(MISSING, UNAUTHORIZED), "", {}),
         # The admin site's own pages.
         ("admin:index", "GET", {}, only(*STAFF_ROLES, admin=True), "", {}),
         ("admin:login", "GET", {}, everyone(OK, MISSING), "", {}),  # staff: to the index

@@ -16,7 +16,7 @@ from portal.tests.factories import AccountFactory
 pytestmark = pytest.mark.django_db
 
 SIGNUP = {"email": "annie@example.org", "password1": "Qajaq-2026-ajurnarmat",
-          "password2": "Qajaq-2026-ajurnarmat"}  # fmt: skip
+          "password2": "Qajaq-2026-ajurnarmat", "accept_notice": "on"}  # fmt: skip
 
 
 def free_port() -> int:

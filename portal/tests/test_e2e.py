@@ -86,6 +86,7 @@ def test_a_student_signs_up_applies_sends_a_pdf_and_reads_it_all_in_french(
     page.get_by_label("Email").fill("annie@example.org")
     page.get_by_label("Password:", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_label("I have read the privacy notice and I accept it.").check()
     page.get_by_role("button", name="Create my account").click()
     expect(page.get_by_role("heading", name="Confirm your email")).to_be_visible()
 

@@ -26,6 +26,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_prometheus.middleware import (
+    PrometheusAfterMiddleware as _PrometheusAfterMiddleware,
+)
+from django_prometheus.utils import Time
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
@@ -212,3 +216,16 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     return HttpResponse(generate_latest(scrape_registry()), content_type=CONTENT_TYPE_LATEST)
+
+
+class PrometheusAfterMiddleware(_PrometheusAfterMiddleware):
+    """django-prometheus's last middleware, which reads the body size from the
+    Content-Length header with ``int()``: a malformed one (``12abc``) would answer 500
+    before the view could refuse it with a 400. Such a request is measured without its
+    body size, and the view answers it."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        try:
+            super().process_request(request)
+        except ValueError:
+            request.prometheus_after_middleware_event = Time()

@@ -7,12 +7,11 @@ one at a time for a sample), and rendering one and 100 computing-sheet PDFs.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import statistics
 import time
 
 from avataq.dev import postgres
-from bench.common import fresh_database, manage, timed
+from bench.common import django_in_production_mode, fresh_database, manage, timed
 
 ENROLLMENTS = 5_000
 
@@ -22,21 +21,7 @@ def main() -> None:
     try:
         manage(url, "migrate", "--noinput")
         manage(url, "seed_demo", "--students", "4000")
-        os.environ.update(
-            DEBUG="0",
-            DATABASE_URL=url,
-            DJANGO_SETTINGS_MODULE="avataq.settings",
-            SECRET_KEY="bench-only-" + "x" * 50,
-            ALLOWED_HOSTS="127.0.0.1",
-            LOG_LEVEL="WARNING",
-        )
-        os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
-        os.environ.setdefault("AWS_STORAGE_BUCKET_NAME", "unused")
-        os.environ.setdefault("AWS_S3_REGION_NAME", "us-east-1")
-        os.environ.setdefault("EMAIL_URL", "consolemail://")
-        import django
-
-        django.setup()
+        django_in_production_mode(url)
         from billing import services
         from billing.bulk import sheets_compute_bulk
         from billing.models import ComputingSheet, ScheduledPayment

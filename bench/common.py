@@ -55,3 +55,29 @@ def timed(fn: Callable[[], object], repeat: int) -> list[float]:
 
 def median_ms(samples: list[float]) -> str:
     return f"{statistics.median(samples) * 1000:.1f} ms"
+
+
+def django_in_production_mode(database_url: str) -> None:
+    """Set up Django in this process as production runs it (DEBUG off) against
+    ``database_url``, with throw-away secrets and no real broker, bucket or mail server."""
+    import base64
+    import secrets
+
+    os.environ.update(
+        DEBUG="0",
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="avataq.settings",
+        SECRET_KEY="bench-only-" + "x" * 50,
+        ALLOWED_HOSTS="127.0.0.1",
+        LOG_LEVEL="WARNING",
+    )
+    os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+    os.environ.setdefault("AWS_STORAGE_BUCKET_NAME", "unused")
+    os.environ.setdefault("AWS_S3_REGION_NAME", "us-east-1")
+    os.environ.setdefault("EMAIL_URL", "consolemail://")
+    os.environ.setdefault(
+        "BANK_DETAILS_KEYS", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    )
+    import django
+
+    django.setup()

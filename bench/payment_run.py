@@ -8,14 +8,11 @@ and its pain.001 produced and validated against the XSD (target ≤ 10 s), three
 from __future__ import annotations
 
 import datetime as dt
-import os
 import statistics
 import time
 
-from cryptography.fernet import Fernet
-
 from avataq.dev import postgres
-from bench.common import fresh_database, manage
+from bench.common import django_in_production_mode, fresh_database, manage
 
 PAYMENTS = 5_000
 REPEAT = 3
@@ -72,22 +69,7 @@ def main() -> None:
     try:
         manage(url, "migrate", "--noinput")
         manage(url, "seed_demo", "--students", "1500")
-        os.environ.update(
-            DEBUG="0",
-            DATABASE_URL=url,
-            DJANGO_SETTINGS_MODULE="avataq.settings",
-            SECRET_KEY="bench-only-" + "x" * 50,
-            ALLOWED_HOSTS="127.0.0.1",
-            LOG_LEVEL="WARNING",
-        )
-        os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
-        os.environ.setdefault("AWS_STORAGE_BUCKET_NAME", "unused")
-        os.environ.setdefault("AWS_S3_REGION_NAME", "us-east-1")
-        os.environ.setdefault("EMAIL_URL", "consolemail://")
-        os.environ.setdefault("BANK_DETAILS_KEYS", Fernet.generate_key().decode())
-        import django
-
-        django.setup()
+        django_in_production_mode(url)
         from billing.payments import cpa005, pain001, runs
 
         preparer, approver = _setup()

@@ -149,8 +149,13 @@ class RestartableS3rver:
 
         if self.running:
             return
-        options = {"address": "127.0.0.1", "port": self.port, "directory": self.directory.name,
-                   "silent": True, "vhostBuckets": False}  # fmt: skip
+        options = {
+            "address": "127.0.0.1",
+            "port": self.port,
+            "directory": self.directory.name,
+            "silent": True,
+            "vhostBuckets": False,
+        }
         self.process = subprocess.Popen(  # noqa: S603 (node and our own launcher)
             [shutil.which("node") or "node", "-e", s3server.LAUNCHER, json.dumps(options)],
             cwd=s3server.BASE_DIR,
@@ -229,21 +234,32 @@ def faulty_s3(settings, restartable_s3rver) -> FaultyS3:
     proxy = FaultProxy("127.0.0.1", restartable_s3rver.port)
     name = f"faulty-{uuid.uuid4().hex[:12]}"
     client = boto3.client(
-        "s3", endpoint_url=restartable_s3rver.endpoint, region_name="us-east-1",
-        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
-                      request_checksum_calculation="when_required",
-                      response_checksum_validation="when_required"),
-    )  # fmt: skip
+        "s3",
+        endpoint_url=restartable_s3rver.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
+    )
     client.create_bucket(Bucket=name)
     storage = {
         "BACKEND": "documents.storage.S3DocumentStorage",
         "OPTIONS": {
-            "bucket_name": name, "region_name": "us-east-1", "endpoint_url": proxy.endpoint,
-            "access_key": ACCESS_KEY, "secret_key": SECRET_KEY,
-            "connect_timeout": 1, "read_timeout": 1, "quick_timeout": 0.5,
+            "bucket_name": name,
+            "region_name": "us-east-1",
+            "endpoint_url": proxy.endpoint,
+            "access_key": ACCESS_KEY,
+            "secret_key": SECRET_KEY,
+            "connect_timeout": 1,
+            "read_timeout": 1,
+            "quick_timeout": 0.5,
         },
-    }  # fmt: skip
+    }
     settings.STORAGES = {**settings.STORAGES, "default": storage, "documents": storage}
     documents = storages["documents"]
     for s3_client in (documents.client, documents.quick_client):

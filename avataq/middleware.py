@@ -36,8 +36,12 @@ def _dependency_errors() -> tuple[type[BaseException], ...]:
             ReadTimeoutError,
         )
 
-        errors += [ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError,
-                   ReadTimeoutError]  # fmt: skip
+        errors += [
+            ConnectionClosedError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            ReadTimeoutError,
+        ]
     except ImportError:  # pragma: no cover - boto3 is a dependency
         pass
     from kombu.exceptions import OperationalError as BrokerError
@@ -84,16 +88,22 @@ class DependencyFailureMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, AvataqError) and not isinstance(exception, DEPENDENCY_ERRORS):
             log.info(
-                "%s %s refused: %s (%s)", request.method, request.path, exception.code,
+                "%s %s refused: %s (%s)",
+                request.method,
+                request.path,
+                exception.code,
                 type(exception).__name__,
-            )  # fmt: skip
+            )
             return error_page(request, 400, str(exception))
         if not isinstance(exception, DEPENDENCY_ERRORS):
             return None
         dependency = dependency_of(exception)
         log.warning(
             "%s unavailable during %s %s: %s",
-            dependency, request.method, request.path, type(exception).__name__,
+            dependency,
+            request.method,
+            request.path,
+            type(exception).__name__,
             extra={"dependency": dependency},
-        )  # fmt: skip
+        )
         return error_page(request, 503)

@@ -60,9 +60,11 @@ class LegacyRecord(models.Model):
     odoo_id = models.BigIntegerField(_("Odoo id"), null=True, blank=True)
     external_id = models.CharField(_("external id"), max_length=255, blank=True)
     content_type = models.ForeignKey(
-        "contenttypes.ContentType", on_delete=models.CASCADE, related_name="+",
+        "contenttypes.ContentType",
+        on_delete=models.CASCADE,
+        related_name="+",
         verbose_name=_("imported as"),
-    )  # fmt: skip
+    )
     object_id = models.BigIntegerField(_("row"))
     target = GenericForeignKey("content_type", "object_id")
     digest = models.CharField(_("digest of the source values"), max_length=40)

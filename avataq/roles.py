@@ -79,13 +79,24 @@ class Capability:
 A, THEIRS, OWN = Scope.ALL, Scope.THEIR_STUDENTS, Scope.OWN_FILE
 REFERENCE = ["community", "school", "program", "scholaryear", "session"]
 BILLING_RECORDS = [
-    "rateschedule", "communityfare", "schoolfee", "computingsheet", "computingsheetline",
-    "scheduledpayment", "recovery", "schoolinvoice", "schoolinvoiceline",
-]  # fmt: skip
+    "rateschedule",
+    "communityfare",
+    "schoolfee",
+    "computingsheet",
+    "computingsheetline",
+    "scheduledpayment",
+    "recovery",
+    "schoolinvoice",
+    "schoolinvoiceline",
+]
 BANK_RECORDS = [
-    "bankaccount", "statementimport", "bankstatement", "statementline", "match",
+    "bankaccount",
+    "statementimport",
+    "bankstatement",
+    "statementline",
+    "match",
     "rejectedsuggestion",
-]  # fmt: skip
+]
 
 CAPABILITIES: tuple[Capability, ...] = (
     Capability(
@@ -357,8 +368,13 @@ CAPABILITIES: tuple[Capability, ...] = (
 # services alone write, the object-permission tables themselves).
 SUPERUSER_ONLY_ACTIONS = ("delete",)
 SUPERUSER_ONLY: frozenset[str] = frozenset(
-    perms("scholarships", ["studentuserobjectpermission", "studentgroupobjectpermission"],
-          "view", "add", "change")
+    perms(
+        "scholarships",
+        ["studentuserobjectpermission", "studentgroupobjectpermission"],
+        "view",
+        "add",
+        "change",
+    )
     + perms("scholarships", ["historicalstudent"], "add", "change")
     + perms("enrollment", ["historicalenrollment"], "add", "change")
     + perms("enrollment", ["checklistitem"], "add")
@@ -373,7 +389,7 @@ SUPERUSER_ONLY: frozenset[str] = frozenset(
     + perms("portal", ["correctionrequest", "retentionrule"], "add")
     + perms("portal", ["noticeacceptance", "privacyalert", "destructionrecord"], "add", "change")
     + (STUDENT_OBJECT_PERMISSION,)
-)  # fmt: skip
+)
 PROJECT_APPS = ("avataq", "scholarships", "enrollment", "billing", "documents", "portal")
 
 

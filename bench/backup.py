@@ -69,9 +69,13 @@ def _grow(url: str, target: int) -> int:
 
 def _backup(url: str, s3: s3server.S3Server) -> tuple[int, float, float]:
     result = subprocess.run(
-        [sys.executable, "-c", CHILD], cwd=BASE_DIR, env=_env(url, s3),
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [sys.executable, "-c", CHILD],
+        cwd=BASE_DIR,
+        env=_env(url, s3),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     size, seconds, peak_kb = result.stdout.split()[-3:]
     return int(size), float(seconds), int(peak_kb) / 1024
 
@@ -101,14 +105,21 @@ def main() -> None:
         from avataq import s3 as s3_clients
 
         s3_clients.client(
-            endpoint_url=s3.endpoint, region_name="us-east-1", access_key=s3server.ACCESS_KEY,
-            secret_key=s3server.SECRET_KEY, connect_timeout=10, read_timeout=60, attempts=3,
-        ).create_bucket(Bucket="bench-backups")  # fmt: skip
+            endpoint_url=s3.endpoint,
+            region_name="us-east-1",
+            access_key=s3server.ACCESS_KEY,
+            secret_key=s3server.SECRET_KEY,
+            connect_timeout=10,
+            read_timeout=60,
+            attempts=3,
+        ).create_bucket(Bucket="bench-backups")
 
         small = _grow(url, 300_000_000)
         size, seconds, peak_small = _backup(url, s3)
-        print(f"database {small / 1e6:.0f} MB: backup {size / 1e6:.0f} MB in {seconds:.1f} s, "
-              f"peak RSS of the backup process {peak_small:.0f} MB")  # fmt: skip
+        print(
+            f"database {small / 1e6:.0f} MB: backup {size / 1e6:.0f} MB in {seconds:.1f} s, "
+            f"peak RSS of the backup process {peak_small:.0f} MB"
+        )
 
         large = _grow(url, TARGET_BYTES)
         backup_times, dump_times, peaks = [], [], []
@@ -119,13 +130,19 @@ def main() -> None:
             peaks.append(peak)
         backup_median, dump_median = statistics.median(backup_times), statistics.median(dump_times)
         print(f"database {large / 1e9:.2f} GB, dump {size / 1e6:.0f} MB")
-        print(f"pg_dump --format=custom > /dev/null: median {dump_median:.1f} s "
-              f"({', '.join(f'{t:.1f}' for t in dump_times)})")  # fmt: skip
-        print(f"backup_database (stream to S3, pg_restore --list, manifest): median "
-              f"{backup_median:.1f} s ({', '.join(f'{t:.1f}' for t in backup_times)}); "
-              f"ratio {backup_median / dump_median:.2f}")  # fmt: skip
-        print(f"peak RSS of the backup process: {max(peaks):.0f} MB at {large / 1e9:.2f} GB, "
-              f"{peak_small:.0f} MB at {small / 1e6:.0f} MB")  # fmt: skip
+        print(
+            f"pg_dump --format=custom > /dev/null: median {dump_median:.1f} s "
+            f"({', '.join(f'{t:.1f}' for t in dump_times)})"
+        )
+        print(
+            f"backup_database (stream to S3, pg_restore --list, manifest): median "
+            f"{backup_median:.1f} s ({', '.join(f'{t:.1f}' for t in backup_times)}); "
+            f"ratio {backup_median / dump_median:.2f}"
+        )
+        print(
+            f"peak RSS of the backup process: {max(peaks):.0f} MB at {large / 1e9:.2f} GB, "
+            f"{peak_small:.0f} MB at {small / 1e6:.0f} MB"
+        )
     finally:
         s3.stop()
         if server is not None:

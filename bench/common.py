@@ -38,9 +38,12 @@ def manage(database_url: str, *args: str) -> float:
     env = {**os.environ, "DEBUG": "1", "DATABASE_URL": database_url}
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True,
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
         stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     return time.perf_counter() - started
 
 

@@ -174,8 +174,10 @@ def _multipart_body(path: Path, size_mb: int, fields: dict[str, str]) -> str:
     boundary = "avataqbenchboundary"
     with path.open("wb") as out:
         for name, value in fields.items():
-            out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                      f"{value}\r\n".encode())  # fmt: skip
+            out.write(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                f"{value}\r\n".encode()
+            )
         out.write(
             f'--{boundary}\r\nContent-Disposition: form-data; name="upload"; '
             'filename="scan.pdf"\r\nContent-Type: application/pdf\r\n\r\n'.encode()
@@ -196,8 +198,12 @@ def _upload_once(size_mb: int, fields: dict[str, str]) -> tuple[str, float, floa
         env = {**os.environ, "DOCUMENT_MAX_UPLOAD_SIZE": str((size_mb + 10) * 1024 * 1024)}
         result = subprocess.run(
             [sys.executable, "-c", UPLOAD_CHILD, str(body), boundary],
-            cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     status, baseline_kb, peak_kb, elapsed = result.stdout.split()[-4:]
     return status, int(peak_kb) / 1024, (int(peak_kb) - int(baseline_kb)) / 1024, elapsed
 

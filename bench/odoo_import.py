@@ -23,8 +23,11 @@ SCALE = float(os.environ.get("ODOO_BENCH_SCALE", "1"))
 STUDENTS = int(20_000 * SCALE)
 PAYMENTS = int(500_000 * SCALE)
 SCHOOLS = 10
-TERMS = [("fall", "2024-08-19", "2024-12-20"), ("winter", "2025-01-13", "2025-05-16"),
-         ("summer", "2025-05-20", "2025-06-27")]  # fmt: skip
+TERMS = [
+    ("fall", "2024-08-19", "2024-12-20"),
+    ("winter", "2025-01-13", "2025-05-16"),
+    ("summer", "2025-05-20", "2025-06-27"),
+]
 COMMUNITIES = ["Kuujjuaq", "Inukjuak", "Salluit", "Puvirnituq", "Kangiqsujuaq"]
 
 
@@ -37,55 +40,152 @@ def _write(folder: Path, model: str, header: str, rows: object) -> None:
 
 def generate(folder: Path) -> None:
     x = "__export__.{}_{}_0000abcd".format
-    _write(folder, "avataq.school", "id name code school_type city active partner_id/id",
-           ([x("avataq_school", s), f"École {s}", f"S{s}", "cegep", "Montréal", "True",
-             x("res_partner", s)] for s in range(SCHOOLS)))  # fmt: skip
-    _write(folder, "avataq.program", "id name school_id/id level active",
-           ([x("avataq_program", s), "Sciences humaines", x("avataq_school", s), "dec_pre",
-             "True"] for s in range(SCHOOLS)))  # fmt: skip
+    _write(
+        folder,
+        "avataq.school",
+        "id name code school_type city active partner_id/id",
+        (
+            [
+                x("avataq_school", s),
+                f"École {s}",
+                f"S{s}",
+                "cegep",
+                "Montréal",
+                "True",
+                x("res_partner", s),
+            ]
+            for s in range(SCHOOLS)
+        ),
+    )
+    _write(
+        folder,
+        "avataq.program",
+        "id name school_id/id level active",
+        (
+            [x("avataq_program", s), "Sciences humaines", x("avataq_school", s), "dec_pre", "True"]
+            for s in range(SCHOOLS)
+        ),
+    )
     _write(
         folder,
         "avataq.scholar.year",
         "id name date_start date_end",
         [[x("avataq_scholar_year", 1), "2024-2025", "2024-07-01", "2025-06-30"]],
     )
-    _write(folder, "avataq.session", "id scholar_year_id/id term date_start date_end",
-           ([x("avataq_session", i), x("avataq_scholar_year", 1), term, start, end]
-            for i, (term, start, end) in enumerate(TERMS)))  # fmt: skip
-    _write(folder, "avataq.student",
-           "id status_number firstname lastname birthdate community_id lang active",
-           ([x("avataq_student", n), str(100000 + n), "Élisapie", f"Qumaluk {n}",
-             "2003-02-14", COMMUNITIES[n % 5], "fr_CA", "True"]
-            for n in range(STUDENTS)))  # fmt: skip
+    _write(
+        folder,
+        "avataq.session",
+        "id scholar_year_id/id term date_start date_end",
+        (
+            [x("avataq_session", i), x("avataq_scholar_year", 1), term, start, end]
+            for i, (term, start, end) in enumerate(TERMS)
+        ),
+    )
+    _write(
+        folder,
+        "avataq.student",
+        "id status_number firstname lastname birthdate community_id lang active",
+        (
+            [
+                x("avataq_student", n),
+                str(100000 + n),
+                "Élisapie",
+                f"Qumaluk {n}",
+                "2003-02-14",
+                COMMUNITIES[n % 5],
+                "fr_CA",
+                "True",
+            ]
+            for n in range(STUDENTS)
+        ),
+    )
     inscriptions = [(n * 3 + t, n, t) for n in range(STUDENTS) for t in range(3)]
-    _write(folder, "avataq.inscription",
-           "id student_id/id session_id/id school_id/id program_id/id study_load state "
-           "date_submitted note",
-           ([x("avataq_inscription", i), x("avataq_student", n), x("avataq_session", t),
-             x("avataq_school", n % SCHOOLS), x("avataq_program", n % SCHOOLS), "full",
-             "done", "2024-06-01 03:30:00", "Première ligne\nseconde ligne"]
-            for i, n, t in inscriptions))  # fmt: skip
-    _write(folder, "avataq.computing.sheet",
-           "id inscription_id/id state nb_months amount_total amount_school "
-           "amount_student date_validated",
-           ([x("avataq_computing_sheet", i), x("avataq_inscription", i), "validated", "4",
-             "5400.0", "1800.0", "3600.0", "2024-08-02 04:10:00"]
-            for i, _, _ in inscriptions))  # fmt: skip
-    _write(folder, "avataq.computing.sheet.line",
-           "id sheet_id/id code name quantity price_unit amount payee",
-           (row for i, _, _ in inscriptions for row in (
-               [x("avataq_computing_sheet_line", 2 * i), x("avataq_computing_sheet", i),
-                "TUITION", "Tuition", "1.0", "1800.0", "1800.0", "school"],
-               [x("avataq_computing_sheet_line", 2 * i + 1), x("avataq_computing_sheet", i),
-                "LIVING", "Living", "4.0", "900.0", "3600.0", "student"])))  # fmt: skip
+    _write(
+        folder,
+        "avataq.inscription",
+        "id student_id/id session_id/id school_id/id program_id/id study_load state "
+        "date_submitted note",
+        (
+            [
+                x("avataq_inscription", i),
+                x("avataq_student", n),
+                x("avataq_session", t),
+                x("avataq_school", n % SCHOOLS),
+                x("avataq_program", n % SCHOOLS),
+                "full",
+                "done",
+                "2024-06-01 03:30:00",
+                "Première ligne\nseconde ligne",
+            ]
+            for i, n, t in inscriptions
+        ),
+    )
+    _write(
+        folder,
+        "avataq.computing.sheet",
+        "id inscription_id/id state nb_months amount_total amount_school "
+        "amount_student date_validated",
+        (
+            [
+                x("avataq_computing_sheet", i),
+                x("avataq_inscription", i),
+                "validated",
+                "4",
+                "5400.0",
+                "1800.0",
+                "3600.0",
+                "2024-08-02 04:10:00",
+            ]
+            for i, _, _ in inscriptions
+        ),
+    )
+    _write(
+        folder,
+        "avataq.computing.sheet.line",
+        "id sheet_id/id code name quantity price_unit amount payee",
+        (
+            row
+            for i, _, _ in inscriptions
+            for row in (
+                [
+                    x("avataq_computing_sheet_line", 2 * i),
+                    x("avataq_computing_sheet", i),
+                    "TUITION",
+                    "Tuition",
+                    "1.0",
+                    "1800.0",
+                    "1800.0",
+                    "school",
+                ],
+                [
+                    x("avataq_computing_sheet_line", 2 * i + 1),
+                    x("avataq_computing_sheet", i),
+                    "LIVING",
+                    "Living",
+                    "4.0",
+                    "900.0",
+                    "3600.0",
+                    "student",
+                ],
+            )
+        ),
+    )
     sheets = len(inscriptions)
 
     def payments():
         for p in range(PAYMENTS):
             sheet = p % sheets
-            yield [x("account_payment", p), x("avataq_computing_sheet", sheet), "LIVING",
-                   "student", f"AVQ-{sheet}-{p // sheets + 1:02d}", "900.0", "outbound",
-                   "2024-09-15", "posted" if p % 3 else "draft"]  # fmt: skip
+            yield [
+                x("account_payment", p),
+                x("avataq_computing_sheet", sheet),
+                "LIVING",
+                "student",
+                f"AVQ-{sheet}-{p // sheets + 1:02d}",
+                "900.0",
+                "outbound",
+                "2024-09-15",
+                "posted" if p % 3 else "draft",
+            ]
 
     _write(
         folder,
@@ -108,9 +208,13 @@ def run(database_url: str, *args: str) -> tuple[float, int, int]:
     python = [sys.executable, *(["-m", "cProfile", "-o", profile] if profile else [])]
     started = time.perf_counter()
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen([*python, "-m", "bench.odoo_import", "child", *args],
-                                   cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=errors)  # fmt: skip
+        process = subprocess.Popen(
+            [*python, "-m", "bench.odoo_import", "child", *args],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
         _pid, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.perf_counter() - started
@@ -144,8 +248,11 @@ def child(*args: str) -> None:
                 depth[0] -= 1
                 if not depth[0]:  # an importer's own run() calling the base one: once
                     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-                    print(f"  after {self.label:<28} {time.perf_counter() - started:6.0f} s"
-                          f"  peak {peak} MB", file=sys.stderr)  # fmt: skip
+                    print(
+                        f"  after {self.label:<28} {time.perf_counter() - started:6.0f} s"
+                        f"  peak {peak} MB",
+                        file=sys.stderr,
+                    )
 
         return run
 
@@ -166,14 +273,17 @@ def main() -> None:
         started = time.perf_counter()
         generate(Path(folder))
         written = time.perf_counter() - started
-        print(f"scale {SCALE:g}: {STUDENTS} students, {STUDENTS * 3} inscriptions and sheets, "
-              f"{PAYMENTS} payments; exports written in {written:.0f} s")  # fmt: skip
+        print(
+            f"scale {SCALE:g}: {STUDENTS} students, {STUDENTS * 3} inscriptions and sheets, "
+            f"{PAYMENTS} payments; exports written in {written:.0f} s"
+        )
         elapsed, peak, code = run(url, "import_odoo", folder)
-        print(f"import_odoo (import, then verification): {elapsed:.0f} s, peak memory "
-              f"{peak} MB, exit status {code}")  # fmt: skip
+        print(
+            f"import_odoo (import, then verification): {elapsed:.0f} s, peak memory "
+            f"{peak} MB, exit status {code}"
+        )
         elapsed, peak, code = run(url, "import_odoo", folder, "--verify")
-        print(f"import_odoo --verify: {elapsed:.0f} s, peak memory {peak} MB, "
-              f"exit status {code}")  # fmt: skip
+        print(f"import_odoo --verify: {elapsed:.0f} s, peak memory {peak} MB, exit status {code}")
         if code:
             raise SystemExit(1)
 

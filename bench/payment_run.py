@@ -47,19 +47,33 @@ def _setup() -> tuple[object, object]:
     BankDetails.objects.all().delete()
     rows = [
         BankDetails(
-            student_id=pk, holder_name=f"Payee {pk}", institution="815", transit="30800",
-            account_ciphertext=crypto.encrypt(f"{pk:09d}", ring), account_last3=f"{pk:09d}"[-3:],
-            status="confirmed", changed_at=now, confirmed_by=users[1], confirmed_at=now,
+            student_id=pk,
+            holder_name=f"Payee {pk}",
+            institution="815",
+            transit="30800",
+            account_ciphertext=crypto.encrypt(f"{pk:09d}", ring),
+            account_last3=f"{pk:09d}"[-3:],
+            status="confirmed",
+            changed_at=now,
+            confirmed_by=users[1],
+            confirmed_at=now,
         )
         for pk in Student.objects.values_list("pk", flat=True)
     ] + [
         BankDetails(
-            school_id=pk, holder_name=f"School {pk}", institution="006", transit="10000",
-            account_ciphertext=crypto.encrypt(f"{pk:07d}", ring), account_last3=f"{pk:07d}"[-3:],
-            status="confirmed", changed_at=now, confirmed_by=users[1], confirmed_at=now,
+            school_id=pk,
+            holder_name=f"School {pk}",
+            institution="006",
+            transit="10000",
+            account_ciphertext=crypto.encrypt(f"{pk:07d}", ring),
+            account_last3=f"{pk:07d}"[-3:],
+            status="confirmed",
+            changed_at=now,
+            confirmed_by=users[1],
+            confirmed_at=now,
         )
         for pk in School.objects.values_list("pk", flat=True)
-    ]  # fmt: skip
+    ]
     BankDetails.objects.bulk_create(rows, batch_size=2000)
     return users[0], users[1]
 

@@ -26,8 +26,14 @@ from bench.common import BASE_DIR, fresh_database, manage
 CLIENTS = 20
 DURATION = 20.0  # seconds of measured load, after a short warm-up
 STUDENTS = 2_000
-PAGES = ["/my/", "/my/enrollments/", "/my/enrollments/apply/", "/my/documents/",
-         "/my/sheets/", "/my/payments/"]  # fmt: skip
+PAGES = [
+    "/my/",
+    "/my/enrollments/",
+    "/my/enrollments/apply/",
+    "/my/documents/",
+    "/my/sheets/",
+    "/my/payments/",
+]
 
 
 def free_port() -> int:
@@ -154,8 +160,11 @@ def main() -> None:
         manage(url, "seed_demo", "--students", str(STUDENTS))
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput"],
-            cwd=BASE_DIR, env=env, check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+            cwd=BASE_DIR,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         os.environ.update(env)
         os.environ["DJANGO_SETTINGS_MODULE"] = "avataq.settings"
         import django
@@ -166,12 +175,18 @@ def main() -> None:
         port = free_port()
         gunicorn = subprocess.Popen(
             [
-                str(Path(sys.executable).parent / "gunicorn"), "--workers", "2",
-                "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+                str(Path(sys.executable).parent / "gunicorn"),
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
                 "avataq.wsgi:application",
             ],
-            cwd=BASE_DIR, env=env,
-        )  # fmt: skip
+            cwd=BASE_DIR,
+            env=env,
+        )
         wait_until_up(port, gunicorn)
         for path in PAGES:  # every page answers before anything is measured
             status, _ = get(port, path, cookies[0])

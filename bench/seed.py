@@ -26,9 +26,11 @@ def main() -> None:
 
             stop_embedded(server)
     again = manage(url, "seed_demo", "--students", str(STUDENTS))
-    print(f"seed_demo --students {STUDENTS}: median {statistics.median(seed_times):.2f} s "
-          f"over {RUNS} fresh databases ({', '.join(f'{t:.2f}' for t in seed_times)}); "
-          f"re-run on seeded data (adds nothing): {again:.2f} s")  # fmt: skip
+    print(
+        f"seed_demo --students {STUDENTS}: median {statistics.median(seed_times):.2f} s "
+        f"over {RUNS} fresh databases ({', '.join(f'{t:.2f}' for t in seed_times)}); "
+        f"re-run on seeded data (adds nothing): {again:.2f} s"
+    )
 
     os.environ.update(DEBUG="1", DATABASE_URL=url, DJANGO_SETTINGS_MODULE="avataq.settings")
     import django
@@ -56,8 +58,9 @@ def main() -> None:
         with CaptureQueriesContext(connection) as queries:
             client.get(url_path)
         samples = timed(lambda p=url_path: client.get(p), repeat=15)
-        print(f"admin {label}: median {median_ms(samples)} over 15 requests, "
-              f"{len(queries)} queries")  # fmt: skip
+        print(
+            f"admin {label}: median {median_ms(samples)} over 15 requests, {len(queries)} queries"
+        )
     if server is not None:
         from avataq.dev.postgres import stop_embedded
 

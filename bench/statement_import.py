@@ -48,9 +48,11 @@ def main() -> None:
         # DEBUG on, as the page benchmark (the stylesheet needs no collectstatic); every
         # query is then also kept in memory: production is a little faster.
         os.environ.update(
-            DEBUG="1", DATABASE_URL=url, DJANGO_SETTINGS_MODULE="avataq.settings",
+            DEBUG="1",
+            DATABASE_URL=url,
+            DJANGO_SETTINGS_MODULE="avataq.settings",
             LOG_LEVEL="WARNING",
-        )  # fmt: skip
+        )
         import django
 
         django.setup()
@@ -89,11 +91,15 @@ def main() -> None:
             ScheduledPayment.objects.filter(amount__gt=0, status="scheduled")
             .order_by("enrollment__student__status_no", "due_date", "pk")
             .values_list(
-                "reference", "amount", "due_date", "enrollment__student__status_no",
-                "school__name", "enrollment__student__first_name",
+                "reference",
+                "amount",
+                "due_date",
+                "enrollment__student__status_no",
+                "school__name",
+                "enrollment__student__first_name",
                 "enrollment__student__last_name",
             )
-        )  # fmt: skip
+        )
         paid = [
             Paid(ref, amount, due, status_no, school or f"{first} {last}")
             for ref, amount, due, status_no, school, first, last in rows

@@ -113,8 +113,16 @@ def money_display(field: str, description: str | Promise) -> Callable[[object, o
 class SheetLineInline(ReadOnlyTabularInline):
     model = ComputingSheetLine
     # Labels and explanations in the reader's language, amounts as they write dollars.
-    fields = ["code", "label_shown", "payee", "quantity", "unit_amount_shown", "amount_shown",
-              "explanation", "reason"]  # fmt: skip
+    fields = [
+        "code",
+        "label_shown",
+        "payee",
+        "quantity",
+        "unit_amount_shown",
+        "amount_shown",
+        "explanation",
+        "reason",
+    ]
 
     unit_amount_shown = money_display("unit_amount", _("unit amount"))
     amount_shown = money_display("amount", _("amount"))
@@ -389,8 +397,16 @@ def _computed(sheet: ComputingSheet) -> str:
 @admin.register(ScheduledPayment)
 class ScheduledPaymentAdmin(HistoryAdmin, ReadOnlyAdmin):
     # Whose, which payment, where it stands, then when and how much (fits 1366 px).
-    list_display = ["student", "reference", "status", "due_date", "amount_shown", "payee", "code",
-                    "period"]  # fmt: skip
+    list_display = [
+        "student",
+        "reference",
+        "status",
+        "due_date",
+        "amount_shown",
+        "payee",
+        "code",
+        "period",
+    ]
     list_filter = ["status", "payee", "code", "enrollment__session"]
     list_select_related = ["enrollment__student"]
     search_fields = ["=reference", "=enrollment__student__status_no"]
@@ -584,10 +600,12 @@ class SheetComputationMixin:
                 raise apply_to_each.Skipped from exc
 
         computed = apply_to_each(
-            request, self,
+            request,
+            self,
             queryset.select_related("student", "session", "school").order_by("pk"),
-            compute, None,
-        )  # fmt: skip
+            compute,
+            None,
+        )
         if skipped:
             self.message_user(
                 request,

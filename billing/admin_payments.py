@@ -44,15 +44,19 @@ class BankDetailsForm(forms.ModelForm):
     number is never shown), checked as the service checks them, stored by the service."""
 
     account = forms.CharField(
-        label=_("account number"), required=False, max_length=40,
+        label=_("account number"),
+        required=False,
+        max_length=40,
         help_text=_("Canadian direct deposit: 7 to 12 digits."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )  # fmt: skip
+    )
     iban = forms.CharField(
-        label=_("IBAN"), required=False, max_length=50,
+        label=_("IBAN"),
+        required=False,
+        max_length=50,
         help_text=_("A school abroad: its IBAN, with the bank's BIC."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )  # fmt: skip
+    )
 
     class Meta:
         model = BankDetails
@@ -85,8 +89,15 @@ class BankDetailsForm(forms.ModelForm):
 class BankDetailsAdmin(HistoryAdmin):
     form = BankDetailsForm
     change_form_template = "admin/billing/bankdetails_change_form.html"
-    list_display = ["__str__", "owner_name", "scheme", "status", "changed_by", "changed_at",
-                    "confirmed_by"]  # fmt: skip
+    list_display = [
+        "__str__",
+        "owner_name",
+        "scheme",
+        "status",
+        "changed_by",
+        "changed_at",
+        "confirmed_by",
+    ]
     list_filter = ["status", "scheme"]
     list_select_related = ["student", "school", "changed_by", "confirmed_by"]
     search_fields = ["=student__status_no", "student__last_name", "school__name", "holder_name"]
@@ -96,9 +107,19 @@ class BankDetailsAdmin(HistoryAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: BankDetails | None = None) -> list:
         entry = [
-            (_("New details"), {"fields": ["holder_name", "scheme", ("institution", "transit"),
-                                           "account", ("iban", "bic")]}),
-        ]  # fmt: skip
+            (
+                _("New details"),
+                {
+                    "fields": [
+                        "holder_name",
+                        "scheme",
+                        ("institution", "transit"),
+                        "account",
+                        ("iban", "bic"),
+                    ]
+                },
+            ),
+        ]
         if obj is None:
             return [(None, {"fields": ["student", "school"]}), *entry]
         state = [(None, {"fields": ["owner_name", *self.STATE]})]
@@ -126,13 +147,16 @@ class BankDetailsAdmin(HistoryAdmin):
         owner = (
             {"student": form.instance.student, "school": form.instance.school}
             if change
-            else {"student": form.cleaned_data.get("student"),
-                  "school": form.cleaned_data.get("school")}
-        )  # fmt: skip
+            else {
+                "student": form.cleaned_data.get("student"),
+                "school": form.cleaned_data.get("school"),
+            }
+        )
         return bank_details_set(
-            **owner, by=request.user, **{name: form.cleaned_data.get(name) or ""
-                                         for name in ENTRY_FIELDS},
-        )  # fmt: skip
+            **owner,
+            by=request.user,
+            **{name: form.cleaned_data.get(name) or "" for name in ENTRY_FIELDS},
+        )
 
     def save_model(self, request: HttpRequest, obj: BankDetails, form, change: bool) -> None:
         """Already stored by the service (``save_form``)."""
@@ -148,12 +172,18 @@ class BankDetailsAdmin(HistoryAdmin):
 
     def get_urls(self) -> list:
         return [
-            path("<int:pk>/confirm/", guarded_view(self, self.confirm_view, action="change"),
-                 name="billing_bankdetails_confirm"),
-            path("<int:pk>/reveal/", guarded_view(self, self.reveal_view, action="reveal"),
-                 name="billing_bankdetails_reveal"),
+            path(
+                "<int:pk>/confirm/",
+                guarded_view(self, self.confirm_view, action="change"),
+                name="billing_bankdetails_confirm",
+            ),
+            path(
+                "<int:pk>/reveal/",
+                guarded_view(self, self.reveal_view, action="reveal"),
+                name="billing_bankdetails_reveal",
+            ),
             *super().get_urls(),
-        ]  # fmt: skip
+        ]
 
     def confirm_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The second person's confirmation (a button on the details' and the owner's
@@ -167,9 +197,10 @@ class BankDetailsAdmin(HistoryAdmin):
             self.message_user(request, str(exc), messages.ERROR)
         else:
             self.message_user(
-                request, gettext("The bank details are confirmed: payments may go to them."),
+                request,
+                gettext("The bank details are confirmed: payments may go to them."),
                 messages.SUCCESS,
-            )  # fmt: skip
+            )
         back = request.POST.get("_back", "")
         if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
             return redirect(back)
@@ -186,10 +217,12 @@ class BankDetailsAdmin(HistoryAdmin):
         number = bank_details_reveal(details=details, by=request.user, purpose="shown in the admin")
         context = {
             **self.admin_site.each_context(request),
-            "opts": self.opts, "details": details, "number": number,
+            "opts": self.opts,
+            "details": details,
+            "number": number,
             "title": gettext("Full account number"),
             "back": reverse("admin:billing_bankdetails_change", args=[pk]),
-        }  # fmt: skip
+        }
         response = TemplateResponse(request, "admin/billing/bankdetails_reveal.html", context)
         response["Cache-Control"] = "no-store"
         return response
@@ -297,10 +330,12 @@ class LedgerAccountAdmin(admin.ModelAdmin):
     def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "kind":
             return forms.ChoiceField(
-                label=db_field.verbose_name, help_text=db_field.help_text,
-                choices=[(kind, f"{_(label)} ({kind})")
-                         for kind, label in ledger.LEDGER_KINDS.items()],
-            )  # fmt: skip
+                label=db_field.verbose_name,
+                help_text=db_field.help_text,
+                choices=[
+                    (kind, f"{_(label)} ({kind})") for kind, label in ledger.LEDGER_KINDS.items()
+                ],
+            )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: LedgerAccount, form, change: bool) -> None:

@@ -42,11 +42,21 @@ from scholarships.models import Community, ScholarYear, School, Student
 
 Payment = ScheduledPayment.Status
 FARES = {  # return fares to Montréal, roughly by distance
-    "kuujjuaraapik": "1650", "umiujaq": "1900", "inukjuak": "2100", "puvirnituq": "2250",
-    "akulivik": "2450", "ivujivik": "2600", "salluit": "2600", "kangiqsujuaq": "2500",
-    "quaqtaq": "2450", "kangirsuk": "2350", "aupaluk": "2300", "tasiujaq": "2250",
-    "kuujjuaq": "1950", "kangiqsualujjuaq": "2200",
-}  # fmt: skip
+    "kuujjuaraapik": "1650",
+    "umiujaq": "1900",
+    "inukjuak": "2100",
+    "puvirnituq": "2250",
+    "akulivik": "2450",
+    "ivujivik": "2600",
+    "salluit": "2600",
+    "kangiqsujuaq": "2500",
+    "quaqtaq": "2450",
+    "kangirsuk": "2350",
+    "aupaluk": "2300",
+    "tasiujaq": "2250",
+    "kuujjuaq": "1950",
+    "kangiqsualujjuaq": "2200",
+}
 # Sheets are validated this long before their session starts.
 VALIDATED_AHEAD = dt.timedelta(days=14)
 # A payment file goes to the bank a week before the payment day; the bank confirms a
@@ -87,27 +97,40 @@ def _rates_seed() -> None:
         rates, created = RateSchedule.objects.get_or_create(
             scholar_year=year,
             defaults={
-                "tuition_cap": Decimal("3200.00"), "books_full_time": Decimal("450.00"),
-                "books_part_time": Decimal("225.00"), "living_single": Decimal("1150.00"),
-                "living_with_spouse": Decimal("1725.00"), "living_per_dependant": Decimal("310.00"),
-                "housing_supplement": Decimal("475.00"), "round_trips_per_session": 1,
-                "childcare_per_dependant": Decimal("260.00"), "payment_day": 1,
+                "tuition_cap": Decimal("3200.00"),
+                "books_full_time": Decimal("450.00"),
+                "books_part_time": Decimal("225.00"),
+                "living_single": Decimal("1150.00"),
+                "living_with_spouse": Decimal("1725.00"),
+                "living_per_dependant": Decimal("310.00"),
+                "housing_supplement": Decimal("475.00"),
+                "round_trips_per_session": 1,
+                "childcare_per_dependant": Decimal("260.00"),
+                "payment_day": 1,
             },
-        )  # fmt: skip
+        )
         if created:
             CommunityFare.objects.bulk_create(
                 [
-                    CommunityFare(rates=rates, community=communities[code],
-                                  round_trip_fare=Decimal(fare))
+                    CommunityFare(
+                        rates=rates, community=communities[code], round_trip_fare=Decimal(fare)
+                    )
                     for code, fare in FARES.items()
                     if code in communities
                 ]
-            )  # fmt: skip
+            )
             SchoolFee.objects.bulk_create(
-                [SchoolFee(rates=rates, school=school, load=load,
-                           fee=Decimal("2900.00") if load == "full_time" else Decimal("1450.00"))
-                 for school in School.objects.all() for load in ("full_time", "part_time")]
-            )  # fmt: skip
+                [
+                    SchoolFee(
+                        rates=rates,
+                        school=school,
+                        load=load,
+                        fee=Decimal("2900.00") if load == "full_time" else Decimal("1450.00"),
+                    )
+                    for school in School.objects.all()
+                    for load in ("full_time", "part_time")
+                ]
+            )
 
 
 def _sheets_seed(today: dt.date) -> tuple[int, list[int]]:
@@ -118,9 +141,10 @@ def _sheets_seed(today: dt.date) -> tuple[int, list[int]]:
     then completed again. (validated, ids of the enrollments whose sheets were made)"""
     S = Enrollment.Status
     started = Enrollment.objects.filter(
-        session__start_date__lte=today, status__in=[S.APPROVED, S.ACTIVE, S.COMPLETED],
+        session__start_date__lte=today,
+        status__in=[S.APPROVED, S.ACTIVE, S.COMPLETED],
         sheets__isnull=True,
-    )  # fmt: skip
+    )
     ids = list(started.values_list("pk", flat=True))
     completed = list(started.filter(status=S.COMPLETED).values_list("pk", flat=True))
     first_start = started.aggregate(first=Min("session__start_date"))["first"]
@@ -160,9 +184,13 @@ def _revisions_seed(today: dt.date) -> int:
         draft = services.compute_sheet(enrollment=sheet.enrollment, by=by)
         label, amount = REVISION_LINE
         services.sheet_add_manual_line(
-            sheet=draft, label=label, amount=amount, payee=ComputingSheetLine.Payee.STUDENT,
-            reason=REVISION_REASON, by=by,
-        )  # fmt: skip
+            sheet=draft,
+            label=label,
+            amount=amount,
+            payee=ComputingSheetLine.Payee.STUDENT,
+            reason=REVISION_REASON,
+            by=by,
+        )
         made += 1
     return made
 
@@ -307,8 +335,9 @@ def demo_statement(*, today: dt.date, opening: Decimal = Decimal("250000.00")) -
         ],
         start=len(payments) + 1,
     ):
-        entries.append(_entry(extra, amount, debit, start + dt.timedelta(days=extra % 28), text,
-                              party))  # fmt: skip
+        entries.append(
+            _entry(extra, amount, debit, start + dt.timedelta(days=extra % 28), text, party)
+        )
         total += -amount if debit else amount
     closing = opening + total
 
@@ -358,9 +387,12 @@ def bank_demo_seed(*, today: dt.date | None = None) -> int:
     today = today or timezone.localdate()
     for name, institution, digits, currency, preset in DEMO_ACCOUNTS:
         BankAccount.objects.create(
-            name=name, institution=institution, account_number=digits, currency=currency,
+            name=name,
+            institution=institution,
+            account_number=digits,
+            currency=currency,
             csv_preset=preset,
-        )  # fmt: skip
+        )
     returned = returned_payment(today)
     job = statement_file_receive(
         data=demo_statement(today=today),
@@ -424,10 +456,14 @@ def payments_demo_seed(*, today: dt.date | None = None) -> int:
     }
     students = (
         scheduled.filter(payee="student", due_date__lte=until["student"])
-        .values_list("enrollment__student_id", "enrollment__student__first_name",
-                     "enrollment__student__last_name")
-        .distinct().order_by("enrollment__student_id")
-    )  # fmt: skip
+        .values_list(
+            "enrollment__student_id",
+            "enrollment__student__first_name",
+            "enrollment__student__last_name",
+        )
+        .distinct()
+        .order_by("enrollment__student_id")
+    )
     schools = School.objects.filter(bank_details__isnull=True).order_by("pk")
     done = 0
     with _nobody_told(bank_details_changed):
@@ -438,19 +474,25 @@ def payments_demo_seed(*, today: dt.date | None = None) -> int:
             ):
                 continue
             details = bank_details_set(
-                student=Student.objects.get(pk=pk), holder_name=f"{first} {last}",
-                institution="815", transit=f"{30000 + pk % 900:05d}",
-                account=_demo_account(pk * 7919, 9), by=preparer,
-            )  # fmt: skip
+                student=Student.objects.get(pk=pk),
+                holder_name=f"{first} {last}",
+                institution="815",
+                transit=f"{30000 + pk % 900:05d}",
+                account=_demo_account(pk * 7919, 9),
+                by=preparer,
+            )
             if n % UNCONFIRMED_EVERY:
                 bank_details_confirm(details=details, by=approver)
             done += 1
         for school in schools:
             details = bank_details_set(
-                school=school, holder_name=school.name[:100], institution="006",
-                transit=f"{10000 + school.pk:05d}", account=_demo_account(school.pk * 104729, 7),
+                school=school,
+                holder_name=school.name[:100],
+                institution="006",
+                transit=f"{10000 + school.pk:05d}",
+                account=_demo_account(school.pk * 104729, 7),
                 by=preparer,
-            )  # fmt: skip
+            )
             bank_details_confirm(details=details, by=approver)
             done += 1
     with _nobody_told(payment_sent):

@@ -337,9 +337,13 @@ class SchoolInvoice(models.Model):
         ScholarYear, on_delete=models.PROTECT, related_name="+", verbose_name=_("scholar year")
     )
     session = models.ForeignKey(
-        Session, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Session,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("session"),
-    )  # fmt: skip
+    )
     issued_on = models.DateField(_("issued on"))
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
     status = models.CharField(
@@ -501,9 +505,13 @@ class StatementImport(models.Model):
     size = models.BigIntegerField(_("size (bytes)"))
     file_key = models.CharField(_("stored file"), max_length=512, blank=True)
     account = models.ForeignKey(
-        BankAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        BankAccount,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("account chosen"),
-    )  # fmt: skip
+    )
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
     )
@@ -536,9 +544,13 @@ class BankStatement(models.Model):
 
     account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="statements")
     source = models.ForeignKey(
-        StatementImport, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="statements", verbose_name=_("file"),
-    )  # fmt: skip
+        StatementImport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements",
+        verbose_name=_("file"),
+    )
     source_format = models.CharField(_("format"), max_length=8, choices=Format.choices)
     filename = models.CharField(_("file name"), max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
@@ -549,10 +561,14 @@ class BankStatement(models.Model):
     opening_balance = money_field(_("opening balance"), null=True, blank=True)
     closing_balance = money_field(_("closing balance"), null=True, blank=True)
     expected_closing = money_field(
-        _("closing balance the previous statement implies"), null=True, blank=True,
-        help_text=_("For a file printing only its closing balance: the previous statement's "
-                    "closing plus these lines."),
-    )  # fmt: skip
+        _("closing balance the previous statement implies"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "For a file printing only its closing balance: the previous statement's "
+            "closing plus these lines."
+        ),
+    )
     first_date = models.DateField(_("first line"), null=True)
     last_date = models.DateField(_("last line"), null=True)
     lines_read = models.PositiveIntegerField(_("lines read"), default=0)
@@ -710,17 +726,23 @@ class LineProposal(models.Model):
     # The line's statement, again: the page and the refresh find a statement's proposals
     # through this index, without joining the lines.
     statement = models.ForeignKey(
-        BankStatement, on_delete=models.CASCADE, related_name="proposals",
+        BankStatement,
+        on_delete=models.CASCADE,
+        related_name="proposals",
         verbose_name=_("statement"),
-    )  # fmt: skip
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     payment_ids = ArrayField(
         models.BigIntegerField(), default=list, blank=True, verbose_name=_("payments")
     )
     invoice = models.ForeignKey(
-        SchoolInvoice, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        SchoolInvoice,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("invoice"),
-    )  # fmt: skip
+    )
     amount = money_field(_("amount"))
     rule = models.CharField(_("rule"), max_length=100)
     confidence = models.FloatField(_("confidence"))

@@ -36,13 +36,21 @@ class BankDetails(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
 
     student = models.OneToOneField(
-        Student, on_delete=models.PROTECT, null=True, blank=True, related_name="bank_details",
+        Student,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bank_details",
         verbose_name=_("student"),
-    )  # fmt: skip
+    )
     school = models.OneToOneField(
-        School, on_delete=models.PROTECT, null=True, blank=True, related_name="bank_details",
+        School,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bank_details",
         verbose_name=_("school"),
-    )  # fmt: skip
+    )
     holder_name = models.CharField(_("account holder"), max_length=100)
     scheme = models.CharField(
         _("kind of account"), max_length=10, choices=Scheme.choices, default=Scheme.CANADA
@@ -57,14 +65,22 @@ class BankDetails(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("changed by"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
     changed_at = models.DateTimeField(_("changed"))
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("confirmed by"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
 
     # Each change and confirmation, with who made it; the ciphertext is not copied there
@@ -117,13 +133,19 @@ class BankDetailsAccess(models.Model):
     """Someone (or a payment file) read a full account number."""
 
     details = models.ForeignKey(
-        BankDetails, on_delete=models.PROTECT, related_name="accesses",
+        BankDetails,
+        on_delete=models.PROTECT,
+        related_name="accesses",
         verbose_name=_("bank details"),
-    )  # fmt: skip
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("user"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
     purpose = models.CharField(_("purpose"), max_length=200)
     accessed_at = models.DateTimeField(_("when"), auto_now_add=True)
 
@@ -161,27 +183,41 @@ class PaymentRun(models.Model):
         _("payees"), max_length=10, choices=PayeeKind.choices, blank=True, default=""
     )
     session = models.ForeignKey(
-        Session, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Session,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("session"),
-    )  # fmt: skip
+    )
     execution_date = models.DateField(_("pay on"))
     total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=0)
     payment_count = models.PositiveIntegerField(_("payments"), default=0)
     prepared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("prepared by"),
-    )  # fmt: skip
+    )
     prepared_at = models.DateTimeField(_("prepared"))
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("approved by"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     sent_at = models.DateTimeField(_("file produced"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("cancelled by"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     pain001_key = models.CharField(_("ISO 20022 file"), max_length=512, blank=True)
     pain001_sha256 = models.CharField(_("ISO 20022 file SHA-256"), max_length=64, blank=True)
@@ -218,9 +254,11 @@ class PaymentRunItem(models.Model):
         PaymentRun, on_delete=models.CASCADE, related_name="items", verbose_name=_("run")
     )
     payment = models.ForeignKey(
-        "billing.ScheduledPayment", on_delete=models.PROTECT, related_name="run_items",
+        "billing.ScheduledPayment",
+        on_delete=models.PROTECT,
+        related_name="run_items",
         verbose_name=_("payment"),
-    )  # fmt: skip
+    )
     bank_details = models.ForeignKey(
         BankDetails, on_delete=models.PROTECT, related_name="+", verbose_name=_("bank details")
     )
@@ -256,9 +294,11 @@ class PaymentRunExclusion(models.Model):
         PaymentRun, on_delete=models.CASCADE, related_name="exclusions", verbose_name=_("run")
     )
     payment = models.ForeignKey(
-        "billing.ScheduledPayment", on_delete=models.PROTECT, related_name="+",
+        "billing.ScheduledPayment",
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("payment"),
-    )  # fmt: skip
+    )
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
 
     class Meta:
@@ -276,10 +316,14 @@ class LedgerAccount(models.Model):
     kind without a row uses the default of ``billing.payments.ledger``)."""
 
     kind = models.CharField(
-        _("kind of payment"), max_length=20, unique=True,
-        help_text=_("A payment line code (LIVING, TUITION, TRAVEL, BOOKS, CHILDCARE…), "
-                    "WRITE_OFF for write-offs, or BANK for the bank account paid from."),
-    )  # fmt: skip
+        _("kind of payment"),
+        max_length=20,
+        unique=True,
+        help_text=_(
+            "A payment line code (LIVING, TUITION, TRAVEL, BOOKS, CHILDCARE…), "
+            "WRITE_OFF for write-offs, or BANK for the bank account paid from."
+        ),
+    )
     account_code = models.CharField(_("account code"), max_length=20)
     name = models.CharField(_("account name"), max_length=100, blank=True)
 

@@ -38,9 +38,12 @@ def sheet_pdf(sheet: ComputingSheet, language: str | None = None) -> bytes:
     import weasyprint
 
     sheet = ComputingSheet.objects.select_related(
-        "enrollment__student__community", "enrollment__session__scholar_year",
-        "enrollment__school", "enrollment__program", "validated_by",
-    ).get(pk=sheet.pk)  # fmt: skip
+        "enrollment__student__community",
+        "enrollment__session__scholar_year",
+        "enrollment__school",
+        "enrollment__program",
+        "validated_by",
+    ).get(pk=sheet.pk)
     student = sheet.enrollment.student
     with translation.override(language or student.language or settings.LANGUAGE_CODE):
         html = render_to_string(

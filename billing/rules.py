@@ -122,14 +122,20 @@ def counted_months(start: dt.date, end: dt.date) -> list[dt.date]:
 
 
 def _line(
-    code: str, label: str, quantity: Decimal | int, unit: Decimal, payee: str,
-    rule: str, **params: Decimal | int | str,
-) -> Line:  # fmt: skip
+    code: str,
+    label: str,
+    quantity: Decimal | int,
+    unit: Decimal,
+    payee: str,
+    rule: str,
+    **params: Decimal | int | str,
+) -> Line:
     """A line; ``rule`` is an explanation template, ``params`` its values."""
     quantity, unit = Decimal(quantity), money(unit)
     stored = {k: str(money(v)) if k in MONEY_PARAMS else v for k, v in params.items()}
-    return Line(code, label, quantity, unit, money(quantity * unit), payee, rule % stored,
-                rule, stored)  # fmt: skip
+    return Line(
+        code, label, quantity, unit, money(quantity * unit), payee, rule % stored, rule, stored
+    )
 
 
 def compute_lines(rates: Rates, situation: Situation) -> list[Line]:
@@ -140,40 +146,99 @@ def compute_lines(rates: Rates, situation: Situation) -> list[Line]:
     else:
         fee = min(situation.school_fee, rates.tuition_cap)
         rule = FEE_CAPPED if situation.school_fee > rates.tuition_cap else FEE
-        lines.append(_line("TUITION", KINDS["TUITION"], 1, fee, SCHOOL, rule,
-                           fee=situation.school_fee, cap=rates.tuition_cap))  # fmt: skip
+        lines.append(
+            _line(
+                "TUITION",
+                KINDS["TUITION"],
+                1,
+                fee,
+                SCHOOL,
+                rule,
+                fee=situation.school_fee,
+                cap=rates.tuition_cap,
+            )
+        )
     if situation.full_time:
-        lines.append(_line("BOOKS", KINDS["BOOKS"], 1, rates.books_full_time, STUDENT,
-                           BOOKS_FULL))  # fmt: skip
+        lines.append(_line("BOOKS", KINDS["BOOKS"], 1, rates.books_full_time, STUDENT, BOOKS_FULL))
     else:
-        lines.append(_line("BOOKS", KINDS["BOOKS"], 1, rates.books_part_time, STUDENT,
-                           BOOKS_PART))  # fmt: skip
+        lines.append(_line("BOOKS", KINDS["BOOKS"], 1, rates.books_part_time, STUDENT, BOOKS_PART))
     if situation.full_time and months:
         if situation.with_spouse:
-            lines.append(_line("LIVING", LIVING_WITH_SPOUSE, months, rates.living_with_spouse,
-                               STUDENT, MONTHLY_SPOUSE, months=months))  # fmt: skip
+            lines.append(
+                _line(
+                    "LIVING",
+                    LIVING_WITH_SPOUSE,
+                    months,
+                    rates.living_with_spouse,
+                    STUDENT,
+                    MONTHLY_SPOUSE,
+                    months=months,
+                )
+            )
         else:
-            lines.append(_line("LIVING", LIVING_SINGLE, months, rates.living_single, STUDENT,
-                               MONTHLY_SINGLE, months=months))  # fmt: skip
+            lines.append(
+                _line(
+                    "LIVING",
+                    LIVING_SINGLE,
+                    months,
+                    rates.living_single,
+                    STUDENT,
+                    MONTHLY_SINGLE,
+                    months=months,
+                )
+            )
         if situation.dependants:
             count = situation.dependants * months
             per = {"dependants": situation.dependants, "months": months}
-            lines.append(_line("DEPENDANTS", KINDS["DEPENDANTS"], count,
-                               rates.living_per_dependant, STUDENT, PER_DEPENDANT,
-                               **per))  # fmt: skip
-            lines.append(_line("CHILDCARE", KINDS["CHILDCARE"], count,
-                               rates.childcare_per_dependant, STUDENT, PER_DEPENDANT,
-                               **per))  # fmt: skip
+            lines.append(
+                _line(
+                    "DEPENDANTS",
+                    KINDS["DEPENDANTS"],
+                    count,
+                    rates.living_per_dependant,
+                    STUDENT,
+                    PER_DEPENDANT,
+                    **per,
+                )
+            )
+            lines.append(
+                _line(
+                    "CHILDCARE",
+                    KINDS["CHILDCARE"],
+                    count,
+                    rates.childcare_per_dependant,
+                    STUDENT,
+                    PER_DEPENDANT,
+                    **per,
+                )
+            )
         if situation.away_from_home and situation.off_campus:
-            lines.append(_line("HOUSING", KINDS["HOUSING"], months, rates.housing_supplement,
-                               STUDENT, HOUSING, months=months))  # fmt: skip
+            lines.append(
+                _line(
+                    "HOUSING",
+                    KINDS["HOUSING"],
+                    months,
+                    rates.housing_supplement,
+                    STUDENT,
+                    HOUSING,
+                    months=months,
+                )
+            )
     if situation.away_from_home and rates.round_trips_per_session:
         if situation.community_fare is None:
             raise ValueError(f"no return fare for {situation.community or 'the home community'}")
-        lines.append(_line("TRAVEL", KINDS["TRAVEL"], rates.round_trips_per_session,
-                           situation.community_fare, STUDENT, TRIPS,
-                           trips=rates.round_trips_per_session,
-                           community=situation.community or "the home community"))  # fmt: skip
+        lines.append(
+            _line(
+                "TRAVEL",
+                KINDS["TRAVEL"],
+                rates.round_trips_per_session,
+                situation.community_fare,
+                STUDENT,
+                TRIPS,
+                trips=rates.round_trips_per_session,
+                community=situation.community or "the home community",
+            )
+        )
     return [line for line in lines if line.amount != ZERO or line.code == "TUITION"]
 
 

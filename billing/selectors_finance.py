@@ -52,9 +52,15 @@ LINES_PER_PAGE = 100
 SEARCH_RESULTS = 20
 MAX_AMOUNT = Decimal(10) ** 10  # what a money column holds
 ACCENTS = {
-    "A": "AÀÂÄÁÃÅ", "C": "CÇ", "E": "EÉÈÊË", "I": "IÎÏÍÌ", "N": "NÑ", "O": "OÔÖÓÒÕ",
-    "U": "UÙÛÜÚ", "Y": "YŸÝ",
-}  # fmt: skip
+    "A": "AÀÂÄÁÃÅ",
+    "C": "CÇ",
+    "E": "EÉÈÊË",
+    "I": "IÎÏÍÌ",
+    "N": "NÑ",
+    "O": "OÔÖÓÒÕ",
+    "U": "UÙÛÜÚ",
+    "Y": "YŸÝ",
+}
 
 
 @dataclass

@@ -219,10 +219,15 @@ def compute_sheet(*, enrollment: Enrollment, by: AbstractBaseUser | None = None)
         last = enrollment.sheets.order_by("-revision").values_list("revision", flat=True).first()
         total, school_total, student_total = rules.totals(lines)
         draft = ComputingSheet(
-            enrollment=enrollment, revision=(last or 0) + 1, previous=validated, months=months,
-            total=total, school_total=school_total, student_total=student_total,
+            enrollment=enrollment,
+            revision=(last or 0) + 1,
+            previous=validated,
+            months=months,
+            total=total,
+            school_total=school_total,
+            student_total=student_total,
             computed_at=timezone.now(),
-        )  # fmt: skip
+        )
         draft._history_user = by
         draft.save()
         ComputingSheetLine.objects.bulk_create(_line_rows(draft, lines))
@@ -522,9 +527,13 @@ def statement_import(
     from billing.statement_files import statement_file_import
 
     result = statement_file_import(
-        data=data, filename=filename, source_format=source_format, account=account, by=by,
+        data=data,
+        filename=filename,
+        source_format=source_format,
+        account=account,
+        by=by,
         reconcile=False,
-    )  # fmt: skip
+    )
     return result.statements[0]
 
 

@@ -220,9 +220,14 @@ def statements_store(
     sha256 = hashlib.sha256(data).hexdigest()
     for target, statement in routed:
         stored = _store(
-            account=target, parsed=statement, source=source, source_format=source_format,
-            filename=_clean_name(filename), sha256=sha256, by=by,
-        )  # fmt: skip
+            account=target,
+            parsed=statement,
+            source=source,
+            source_format=source_format,
+            filename=_clean_name(filename),
+            sha256=sha256,
+            by=by,
+        )
         result.statements.append(stored)
         result.lines_read += stored.lines_read
         result.lines_new += stored.lines_new
@@ -256,9 +261,15 @@ def statement_file_import(
     """Read a file (the parsers touch no database) and store what it holds."""
     parsed = read_file(data, source_format=source_format, mapping=_mapping(account, source_format))
     return statements_store(
-        parsed=parsed, data=data, filename=filename, source_format=source_format,
-        account=account, by=by, source=source, reconcile=reconcile,
-    )  # fmt: skip
+        parsed=parsed,
+        data=data,
+        filename=filename,
+        source_format=source_format,
+        account=account,
+        by=by,
+        source=source,
+        reconcile=reconcile,
+    )
 
 
 # --- a file Finance sends -----------------------------------------------------------------------
@@ -328,9 +339,14 @@ def statement_file_run(*, job_id: int, data: bytes | None = None) -> StatementIm
             lines_read=sum(len(statement.lines) for statement in parsed)
         )
         result = statements_store(
-            parsed=parsed, data=data, filename=job.filename, source_format=job.source_format,
-            account=job.account, by=job.created_by, source=job,
-        )  # fmt: skip
+            parsed=parsed,
+            data=data,
+            filename=job.filename,
+            source_format=job.source_format,
+            account=job.account,
+            by=job.created_by,
+            source=job,
+        )
     except (StatementError, ReconciliationConflict) as exc:
         job.status, job.error = StatementImport.Status.FAILED, str(exc)
     except Exception:
@@ -350,10 +366,16 @@ def statement_file_run(*, job_id: int, data: bytes | None = None) -> StatementIm
     job.finished_at = timezone.now()
     job.save(
         update_fields=[
-            "status", "error", "lines_read", "lines_new", "reconciled", "notes", "finished_at",
+            "status",
+            "error",
+            "lines_read",
+            "lines_new",
+            "reconciled",
+            "notes",
+            "finished_at",
             "file_key",
         ]
-    )  # fmt: skip
+    )
     return job
 
 

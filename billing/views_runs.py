@@ -77,12 +77,15 @@ def run_build(request: HttpRequest) -> HttpResponse:
         _refuse(request, form)
         return redirect("finance:runs")
     try:
-        run = runs.payment_run_build(by=request.user, **{
-            "due_until": form.cleaned_data["due_until"],
-            "payee_kind": form.cleaned_data["payee_kind"] or "",
-            "session": form.cleaned_data["session"],
-            "execution_date": form.cleaned_data["execution_date"],
-        })  # fmt: skip
+        run = runs.payment_run_build(
+            by=request.user,
+            **{
+                "due_until": form.cleaned_data["due_until"],
+                "payee_kind": form.cleaned_data["payee_kind"] or "",
+                "session": form.cleaned_data["session"],
+                "execution_date": form.cleaned_data["execution_date"],
+            },
+        )
     except AvataqError as exc:
         messages.error(request, str(exc))
         return redirect("finance:runs")
@@ -96,13 +99,18 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         PaymentRun.objects.select_related("prepared_by", "approved_by", "cancelled_by"), pk=pk
     )
     exclusions = run.exclusions.select_related("payment__enrollment__student", "payment__school")
-    return render(request, "billing/run_detail.html", {
-        "run": run, "payees": runs.run_totals_by_payee(run), "exclusions": exclusions[:500],
-        "may_approve": run.status == PaymentRun.Status.PREPARED
-        and run.prepared_by_id != request.user.pk,
-        "may_export": run.status == PaymentRun.Status.SENT
-        and request.user.has_perm(LEDGER),
-    })  # fmt: skip
+    return render(
+        request,
+        "billing/run_detail.html",
+        {
+            "run": run,
+            "payees": runs.run_totals_by_payee(run),
+            "exclusions": exclusions[:500],
+            "may_approve": run.status == PaymentRun.Status.PREPARED
+            and run.prepared_by_id != request.user.pk,
+            "may_export": run.status == PaymentRun.Status.SENT and request.user.has_perm(LEDGER),
+        },
+    )
 
 
 def _step(request: HttpRequest, pk: int, service: Callable, done: str) -> HttpResponse:
@@ -110,8 +118,12 @@ def _step(request: HttpRequest, pk: int, service: Callable, done: str) -> HttpRe
     try:
         service(run=run, by=request.user)
     except StorageUnavailable:
-        messages.error(request, gettext("The document storage is not answering; nothing was "
-                                        "sent. Try again in a minute."))  # fmt: skip
+        messages.error(
+            request,
+            gettext(
+                "The document storage is not answering; nothing was sent. Try again in a minute."
+            ),
+        )
     except AvataqError as exc:
         messages.error(request, str(exc))
     else:
@@ -134,8 +146,12 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @runs_required
 def run_send(request: HttpRequest, pk: int) -> HttpResponse:
-    return _step(request, pk, runs.payment_run_send,
-                 gettext("The bank files are produced and the payments marked sent."))  # fmt: skip
+    return _step(
+        request,
+        pk,
+        runs.payment_run_send,
+        gettext("The bank files are produced and the payments marked sent."),
+    )
 
 
 @require_GET
@@ -149,24 +165,29 @@ def run_download(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         raise Http404("No such file.")
     runs.run_file_downloaded(run=run, by=request.user, kind=kind)
     url = document_storage().download_url(
-        key, filename=key.rsplit("/", 1)[-1], content_type=CONTENT_TYPES[kind],
+        key,
+        filename=key.rsplit("/", 1)[-1],
+        content_type=CONTENT_TYPES[kind],
         ttl=settings.DOCUMENT_URL_TTL,
-    )  # fmt: skip
+    )
     return HttpResponseRedirect(url)
 
 
 # --- the accounting export ---------------------------------------------------------------
 class LedgerForm(forms.Form):
     month = forms.RegexField(
-        label=gettext_lazy("Month"), regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        label=gettext_lazy("Month"),
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
         help_text=gettext_lazy("Like 2026-09."),
         error_messages={"invalid": gettext_lazy("Write the month like 2026-09.")},
-    )  # fmt: skip
+    )
     format = forms.ChoiceField(
         label=gettext_lazy("Layout"),
-        choices=[("gl", gettext_lazy("General ledger (CSV)")),
-                 ("xero", gettext_lazy("Xero manual journal (CSV)"))],
-    )  # fmt: skip
+        choices=[
+            ("gl", gettext_lazy("General ledger (CSV)")),
+            ("xero", gettext_lazy("Xero manual journal (CSV)")),
+        ],
+    )
 
 
 def _csv_file(data: bytes, name: str) -> HttpResponse:
@@ -203,9 +224,14 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             return _csv_file(data, ledger.filename(month, fmt))
-    return render(request, "billing/run_ledger.html", {
-        "form": form if form.is_bound else LedgerForm(), "codes": _ledger_codes(),
-    })  # fmt: skip
+    return render(
+        request,
+        "billing/run_ledger.html",
+        {
+            "form": form if form.is_bound else LedgerForm(),
+            "codes": _ledger_codes(),
+        },
+    )
 
 
 def _ledger_codes() -> list[tuple[str, str, str]]:

@@ -79,9 +79,15 @@ class DocumentUploadAdmin(admin.ModelAdmin):
     form = DocumentUploadForm
     identity_fields: list[str] = []  # what the key is made of: fixed once stored
     readonly_fields = [
-        "stored_key", "original_filename", "content_type", "size", "sha256", "uploaded_by",
-        "uploaded_at", "download",
-    ]  # fmt: skip
+        "stored_key",
+        "original_filename",
+        "content_type",
+        "size",
+        "sha256",
+        "uploaded_by",
+        "uploaded_at",
+        "download",
+    ]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list:
         fields = list(super().get_readonly_fields(request, obj))

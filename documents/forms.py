@@ -29,9 +29,11 @@ class ExplorerFilterForm(forms.Form):
         required=False,
     )
     category = DocumentTypeChoiceField(
-        label=_("Category"), queryset=DocumentType.objects.all(), to_field_name="code",
+        label=_("Category"),
+        queryset=DocumentType.objects.all(),
+        to_field_name="code",
         required=False,
-    )  # fmt: skip
+    )
     school = forms.ModelChoiceField(
         label=_("School"), queryset=School.objects.all(), required=False
     )

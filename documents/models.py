@@ -26,9 +26,11 @@ class DocumentType(models.Model):
         INVOICE = "invoice", _("School invoice")
 
     code = models.SlugField(
-        _("code"), max_length=60, unique=True,
+        _("code"),
+        max_length=60,
+        unique=True,
         help_text=_("Used in storage keys, e.g. proof-of-enrollment. Never change it once used."),
-    )  # fmt: skip
+    )
     name = models.CharField(_("name"), max_length=120)
     name_fr = models.CharField(_("name in French"), max_length=120, blank=True)
     applies_to = models.CharField(_("applies to"), max_length=12, choices=AppliesTo.choices)

@@ -74,9 +74,11 @@ class DocumentIndexImporter(Importer):
         from scholarships.models import ScholarYear, School, Student
 
         report = ModelReport(
-            key=self.key, label=self.label, odoo_model=self.spec.odoo_model,
+            key=self.key,
+            label=self.label,
+            odoo_model=self.spec.odoo_model,
             read_from="the documents storage",
-        )  # fmt: skip
+        )
         job.report.models.append(report)
         years = {row[0] for row in job.attrs(ScholarYear, ("code",)).values()}
         schools = {row[0] for row in job.attrs(School, ("code",)).values()}

@@ -132,8 +132,11 @@ def _promote(pending: str, key: str) -> None:
         # its pending key, the prior content (a replacement's) under its prior version.
         log.error(
             "document %s is saved but its content is still under %s (%s); "
-            "`manage.py verify_documents --settle` promotes it", key, pending, exc.detail,
-        )  # fmt: skip
+            "`manage.py verify_documents --settle` promotes it",
+            key,
+            pending,
+            exc.detail,
+        )
 
 
 def _keep_prior_version(
@@ -384,8 +387,9 @@ def document_download_url(
     answering raises :class:`StorageUnavailable` before anything is recorded."""
     storage = document_storage()
     if storage.stat(document.s3_key) is None:
-        log.error("index row %s names %s, which the storage does not hold", document.pk,
-                  document.s3_key)  # fmt: skip
+        log.error(
+            "index row %s names %s, which the storage does not hold", document.pk, document.s3_key
+        )
         raise ObjectMissing("No such document.")
     with transaction.atomic():
         DocumentAccess.objects.create(
@@ -605,11 +609,15 @@ class VerifyReport:
         return sum(
             len(found)
             for found in (
-                self.missing_objects, self.unindexed_objects, self.size_mismatches,
-                self.hash_mismatches, self.orphan_archives, self.missing_archives,
+                self.missing_objects,
+                self.unindexed_objects,
+                self.size_mismatches,
+                self.hash_mismatches,
+                self.orphan_archives,
+                self.missing_archives,
                 self.pending_objects,
             )
-        )  # fmt: skip
+        )
 
     @property
     def ok(self) -> bool:
@@ -645,9 +653,10 @@ def documents_verify(
     )
     indexed = {
         key: (size, sha256)
-        for key, size, sha256 in DocumentIndex.objects.filter(s3_key__startswith=prefix)
-        .values_list("s3_key", "size", "sha256")
-    }  # fmt: skip
+        for key, size, sha256 in DocumentIndex.objects.filter(
+            s3_key__startswith=prefix
+        ).values_list("s3_key", "size", "sha256")
+    }
     unproven: list[tuple[str, str]] = []
     for key, (size, sha256) in sorted(indexed.items()):
         if key not in stored:
@@ -662,9 +671,11 @@ def documents_verify(
             report.proven += 1
             if proven != sha256:
                 report.hash_mismatches.append((key, sha256, proven))
-    picked = unproven if rehash is None or rehash >= len(unproven) else (
-        sorted(secrets.SystemRandom().sample(unproven, rehash))
-    )  # fmt: skip
+    picked = (
+        unproven
+        if rehash is None or rehash >= len(unproven)
+        else (sorted(secrets.SystemRandom().sample(unproven, rehash)))
+    )
     for key, sha256 in picked:
         actual = storage.sha256_of(key)
         report.rehashed += 1

@@ -252,9 +252,12 @@ class S3DocumentStorage(S3Storage):
             if digests.size <= PART_SIZE:
                 body = content.read()
                 self.client.put_object(
-                    Bucket=self.bucket_name, Key=key, Body=body, ContentMD5=_content_md5(body),
+                    Bucket=self.bucket_name,
+                    Key=key,
+                    Body=body,
+                    ContentMD5=_content_md5(body),
                     **params,
-                )  # fmt: skip
+                )
             else:
                 self._put_in_parts(key, content, params)
         self._retry_aborts()
@@ -268,14 +271,20 @@ class S3DocumentStorage(S3Storage):
             while chunk := content.read(PART_SIZE):
                 number = len(parts) + 1
                 answer = self.client.upload_part(
-                    Bucket=self.bucket_name, Key=key, UploadId=upload_id, PartNumber=number,
-                    Body=chunk, ContentMD5=_content_md5(chunk),
-                )  # fmt: skip
+                    Bucket=self.bucket_name,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    Body=chunk,
+                    ContentMD5=_content_md5(chunk),
+                )
                 parts.append({"ETag": answer["ETag"], "PartNumber": number})
             self.client.complete_multipart_upload(
-                Bucket=self.bucket_name, Key=key, UploadId=upload_id,
+                Bucket=self.bucket_name,
+                Key=key,
+                UploadId=upload_id,
                 MultipartUpload={"Parts": parts},
-            )  # fmt: skip
+            )
         except BaseException:
             self._abort(key, upload_id)
             raise
@@ -290,8 +299,12 @@ class S3DocumentStorage(S3Storage):
                 return  # completed or aborted already
             log.warning(
                 "could not abort multipart upload %s of %s (%s: %s); retrying once when "
-                "the storage answers again", upload_id, key, type(exc).__name__, exc,
-            )  # fmt: skip
+                "the storage answers again",
+                upload_id,
+                key,
+                type(exc).__name__,
+                exc,
+            )
             with _unaborted_lock:
                 _unaborted.append((self.bucket_name, key, upload_id))
                 del _unaborted[:-_UNABORTED_KEPT]
@@ -312,8 +325,11 @@ class S3DocumentStorage(S3Storage):
                 log.error(
                     "multipart upload %s of %s is left incomplete (%s: %s); the bucket's "
                     "AbortIncompleteMultipartUpload lifecycle rule removes it",
-                    upload_id, key, type(exc).__name__, exc,
-                )  # fmt: skip
+                    upload_id,
+                    key,
+                    type(exc).__name__,
+                    exc,
+                )
 
     def save_exact(self, key: str, content: IO[bytes]) -> str:
         """Write ``content`` at exactly ``key`` (the caller has made the key free, or has
@@ -326,9 +342,11 @@ class S3DocumentStorage(S3Storage):
         computed from its bytes again)."""
         with _answering("COPY", f"{source} to {target}"):
             self.client.copy_object(
-                Bucket=self.bucket_name, Key=target,
-                CopySource={"Bucket": self.bucket_name, "Key": source}, **self._encryption(),
-            )  # fmt: skip
+                Bucket=self.bucket_name,
+                Key=target,
+                CopySource={"Bucket": self.bucket_name, "Key": source},
+                **self._encryption(),
+            )
 
     def promote(self, pending: str, key: str) -> None:
         """Put what was written under ``pending`` at ``key``, then remove ``pending``."""

@@ -20,8 +20,9 @@ class HashedUploadedFile(TemporaryUploadedFile):
 class HashingUploadHandler(FileUploadHandler):
     def new_file(self, *args, **kwargs) -> None:
         super().new_file(*args, **kwargs)
-        self.file = HashedUploadedFile(self.file_name, self.content_type, 0, self.charset,
-                                       self.content_type_extra)  # fmt: skip
+        self.file = HashedUploadedFile(
+            self.file_name, self.content_type, 0, self.charset, self.content_type_extra
+        )
         self.hash = hashlib.sha256()
         self.received = 0
         self.limit = settings.DOCUMENT_MAX_UPLOAD_SIZE

@@ -27,9 +27,15 @@ from scholarships.models import Student
 
 DECIDED_READONLY = ["student", "session", "school", "program", "load", "credits", "residence"]
 WORKFLOW_FIELDS = [
-    "status", "submitted_at", "decided_by", "decided_at", "withdrawn_on", "status_reason",
-    "created_at", "updated_at",
-]  # fmt: skip
+    "status",
+    "submitted_at",
+    "decided_by",
+    "decided_at",
+    "withdrawn_on",
+    "status_reason",
+    "created_at",
+    "updated_at",
+]
 
 
 # --- workflow buttons on a record's own page ---------------------------------------------
@@ -233,8 +239,16 @@ class WithdrawForm(RefuseForm):
 class EnrollmentAdminForm(forms.ModelForm):
     class Meta:
         model = Enrollment
-        fields = ["student", "session", "school", "program", "load", "credits", "residence",
-                  "notes"]  # fmt: skip
+        fields = [
+            "student",
+            "session",
+            "school",
+            "program",
+            "load",
+            "credits",
+            "residence",
+            "notes",
+        ]
 
     class Media:
         # The program picker offers the programs of the school chosen beside it.
@@ -259,8 +273,9 @@ class ChecklistItemInline(ReadOnlyTabularInline):
     show_change_link = True
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ChecklistItem]:
-        return super().get_queryset(request).select_related("document_type", "document",
-                                                            "reviewed_by")  # fmt: skip
+        return (
+            super().get_queryset(request).select_related("document_type", "document", "reviewed_by")
+        )
 
 
 # The workflow's main line, as the status bar shows it; a closed status shows at its end.
@@ -320,8 +335,7 @@ def line_of(
 class EnrollmentAdmin(StudentScopedAdmin, WorkflowAdmin, HistoryAdmin):
     form = EnrollmentAdminForm
     # What people scan for first: who, which session, where it stands; then the rest.
-    list_display = ["student", "session", "status", "school_code", "program", "load",
-                    "decided_at"]  # fmt: skip
+    list_display = ["student", "session", "status", "school_code", "program", "load", "decided_at"]
     # Plain related filters list the (few) years, sessions, schools and communities;
     # the "related only" kind would scan every enrollment on each page load.
     list_filter = [
@@ -335,14 +349,24 @@ class EnrollmentAdmin(StudentScopedAdmin, WorkflowAdmin, HistoryAdmin):
     ]
     list_select_related = ["student", "session", "school", "program"]
     search_fields = [
-        "=student__status_no", "student__last_name", "student__first_name", "school__name",
+        "=student__status_no",
+        "student__last_name",
+        "student__first_name",
+        "school__name",
         "=school__code",
-    ]  # fmt: skip
+    ]
     autocomplete_fields = ["student", "session", "school", "program"]
     readonly_fields = WORKFLOW_FIELDS
     show_full_result_count = False
-    actions = ["submit", "approve", "activate", "complete", "refuse", "withdraw",
-               "refresh_checklist"]  # fmt: skip
+    actions = [
+        "submit",
+        "approve",
+        "activate",
+        "complete",
+        "refuse",
+        "withdraw",
+        "refresh_checklist",
+    ]
     inlines = [ChecklistItemInline]
     fieldsets = [
         (None, {"fields": ["student", "session", "school", "program"]}),
@@ -401,13 +425,14 @@ class EnrollmentAdmin(StudentScopedAdmin, WorkflowAdmin, HistoryAdmin):
         self, request: HttpRequest, queryset: QuerySet[Enrollment], step: str, **kwargs: object
     ) -> None:
         apply_to_each(
-            request, self,
+            request,
+            self,
             queryset.select_related("student", "session", "school").order_by("pk"),
             lambda enrollment: ENROLLMENT_STEPS[step](
                 enrollment=enrollment, by=request.user, **kwargs
             ),
             ENROLLMENT_DONE[step],
-        )  # fmt: skip
+        )
 
     @admin.action(description=_("Submit the selected enrollments"), permissions=["change"])
     def submit(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
@@ -448,9 +473,13 @@ class EnrollmentAdmin(StudentScopedAdmin, WorkflowAdmin, HistoryAdmin):
             self._apply(request, queryset, step, **form.cleaned_data)
             return None
         return reason_page(
-            self, request, step, form,
-            queryset.select_related("student", "session", "school"), button,
-        )  # fmt: skip
+            self,
+            request,
+            step,
+            form,
+            queryset.select_related("student", "session", "school"),
+            button,
+        )
 
 
 class EnrollmentInline(ReadOnlyTabularInline):
@@ -482,10 +511,17 @@ class EnrollmentDocumentAdmin(StudentScopedAdmin, DocumentUploadAdmin):
     student_path = "enrollment__student"
     list_display = ["__str__", "enrollment", "document_type", "uploaded_at"]
     list_filter = ["document_type", "enrollment__session"]
-    list_select_related = ["enrollment__student", "enrollment__session", "enrollment__school",
-                           "document_type"]  # fmt: skip
-    search_fields = ["=enrollment__student__status_no", "enrollment__student__last_name",
-                     "original_filename"]  # fmt: skip
+    list_select_related = [
+        "enrollment__student",
+        "enrollment__session",
+        "enrollment__school",
+        "document_type",
+    ]
+    search_fields = [
+        "=enrollment__student__status_no",
+        "enrollment__student__last_name",
+        "original_filename",
+    ]
     autocomplete_fields = ["enrollment"]
     identity_fields = ["enrollment", "document_type"]
 
@@ -525,8 +561,11 @@ def seen_document(data: dict, item: ChecklistItem) -> int:
     return int(raw) if raw.isdigit() else 0
 
 
-CHECKLIST_LINE = [ChecklistItem.Status.MISSING, ChecklistItem.Status.RECEIVED,
-                  ChecklistItem.Status.ACCEPTED]  # fmt: skip
+CHECKLIST_LINE = [
+    ChecklistItem.Status.MISSING,
+    ChecklistItem.Status.RECEIVED,
+    ChecklistItem.Status.ACCEPTED,
+]
 REVIEWS = {
     # step: (label, statuses it may start from, the service)
     "accept": (
@@ -545,14 +584,33 @@ REVIEWS = {
 @admin.register(ChecklistItem)
 class ChecklistItemAdmin(StudentScopedAdmin, WorkflowAdmin, HistoryAdmin):
     student_path = "enrollment__student"
-    list_display = ["student", "session", "document_type", "status", "document_shown",
-                    "reviewed_by", "reviewed_at"]  # fmt: skip
+    list_display = [
+        "student",
+        "session",
+        "document_type",
+        "status",
+        "document_shown",
+        "reviewed_by",
+        "reviewed_at",
+    ]
     list_filter = ["status", "document_type", "enrollment__session", "enrollment__school"]
-    list_select_related = ["enrollment__student", "enrollment__session", "document_type",
-                           "document", "reviewed_by"]  # fmt: skip
+    list_select_related = [
+        "enrollment__student",
+        "enrollment__session",
+        "document_type",
+        "document",
+        "reviewed_by",
+    ]
     search_fields = ["=enrollment__student__status_no", "enrollment__student__last_name"]
-    readonly_fields = ["enrollment", "document_type", "status", "reason", "document_shown",
-                       "reviewed_by", "reviewed_at"]  # fmt: skip
+    readonly_fields = [
+        "enrollment",
+        "document_type",
+        "status",
+        "reason",
+        "document_shown",
+        "reviewed_by",
+        "reviewed_at",
+    ]
     fields = readonly_fields
     actions = ["accept", "refuse"]
     step_forms = {"refuse": ChecklistReasonForm}
@@ -588,9 +646,10 @@ class ChecklistItemAdmin(StudentScopedAdmin, WorkflowAdmin, HistoryAdmin):
             url,
             name,
             timezone.localtime(item.document.uploaded_at).strftime("%Y-%m-%d %H:%M")
-            if item.document.uploaded_at else "",
+            if item.document.uploaded_at
+            else "",
             hidden,
-        )  # fmt: skip
+        )
 
     # The buttons of an item's page: they post the document the page shows.
     def workflow_statuses(self, obj: ChecklistItem) -> list[tuple[str | Promise, bool]]:
@@ -622,14 +681,15 @@ class ChecklistItemAdmin(StudentScopedAdmin, WorkflowAdmin, HistoryAdmin):
         self, request: HttpRequest, queryset: QuerySet, step: str, data: dict, **kwargs
     ) -> None:
         apply_to_each(
-            request, self,
+            request,
+            self,
             queryset.select_related("document_type").order_by("pk"),
             lambda item: REVIEWS[step][2](
                 item=item, by=request.user, document_id=seen_document(data, item), **kwargs
             ),
             REVIEWED[step],
             name=lambda item: item.document_type.label(),
-        )  # fmt: skip
+        )
 
     @admin.action(description=_("Accept the selected documents"), permissions=["change"])
     def accept(self, request: HttpRequest, queryset: QuerySet[ChecklistItem]) -> None:
@@ -641,8 +701,9 @@ class ChecklistItemAdmin(StudentScopedAdmin, WorkflowAdmin, HistoryAdmin):
     ) -> HttpResponse | None:
         form = ChecklistReasonForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
-            self._review(request, queryset, "refuse", request.POST,
-                         reason=form.cleaned_data["reason"])  # fmt: skip
+            self._review(
+                request, queryset, "refuse", request.POST, reason=form.cleaned_data["reason"]
+            )
             return None
         items = queryset.select_related("enrollment__student", "document_type")
         carried = tuple(

@@ -40,45 +40,168 @@ from scholarships.services import student_documents_permission
 STATUS_NO_BASE = 100_000
 
 FIRST_NAMES = [
-    "Alacie", "Annie", "Elisapie", "Jaaji", "Lucassie", "Mary", "Noah", "Paulusie", "Qumaq",
-    "Siasi", "Tomasi", "Willie", "Eva", "Maggie", "Pita", "Johnny", "Sarah", "Lizzie",
-    "Adamie", "Minnie", "Jobie", "Nellie", "Charlie", "Louisa", "Markusi", "Annie-Rose",
-    "Sammy", "Tamusi", "Elijah", "Akinisie", "Aisa", "Jessica", "Kenny", "Saali", "Uttuqi",
-]  # fmt: skip
+    "Alacie",
+    "Annie",
+    "Elisapie",
+    "Jaaji",
+    "Lucassie",
+    "Mary",
+    "Noah",
+    "Paulusie",
+    "Qumaq",
+    "Siasi",
+    "Tomasi",
+    "Willie",
+    "Eva",
+    "Maggie",
+    "Pita",
+    "Johnny",
+    "Sarah",
+    "Lizzie",
+    "Adamie",
+    "Minnie",
+    "Jobie",
+    "Nellie",
+    "Charlie",
+    "Louisa",
+    "Markusi",
+    "Annie-Rose",
+    "Sammy",
+    "Tamusi",
+    "Elijah",
+    "Akinisie",
+    "Aisa",
+    "Jessica",
+    "Kenny",
+    "Saali",
+    "Uttuqi",
+]
 LAST_NAMES = [
-    "Annanack", "Tukalak", "Nappaaluk", "Qumaluk", "Kasudluak", "Saunders", "Gordon", "May",
-    "Tulugak", "Iyaituk", "Angutigirk", "Ningiuruvik", "Alaku", "Kadjulik", "Tukai", "Okpik",
-    "Mesher", "Koneak", "Etok", "Baron", "Cain", "Pootoogook", "Ittukallak", "Novalinga",
-    "Watt", "Grey", "Munick", "Inukpuk", "Aupalu", "Qinuajuak", "Arnaituk", "Elijassiapik",
-]  # fmt: skip
+    "Annanack",
+    "Tukalak",
+    "Nappaaluk",
+    "Qumaluk",
+    "Kasudluak",
+    "Saunders",
+    "Gordon",
+    "May",
+    "Tulugak",
+    "Iyaituk",
+    "Angutigirk",
+    "Ningiuruvik",
+    "Alaku",
+    "Kadjulik",
+    "Tukai",
+    "Okpik",
+    "Mesher",
+    "Koneak",
+    "Etok",
+    "Baron",
+    "Cain",
+    "Pootoogook",
+    "Ittukallak",
+    "Novalinga",
+    "Watt",
+    "Grey",
+    "Munick",
+    "Inukpuk",
+    "Aupalu",
+    "Qinuajuak",
+    "Arnaituk",
+    "Elijassiapik",
+]
 SCHOOLS = [
     # code, name, kind, city, programs [(name, level)]
-    ("john-abbott", "John Abbott College", "cegep", "Sainte-Anne-de-Bellevue", [
-        ("Nunavik Sivunitsavut", "dec_pre"), ("Social Science", "dec_pre"),
-        ("Nursing", "dec_tech"), ("Police Technology", "dec_tech")]),
-    ("dawson", "Dawson College", "cegep", "Montréal", [
-        ("Social Service", "dec_tech"), ("Science", "dec_pre"), ("Illustration", "dec_tech")]),
-    ("vanier", "Vanier College", "cegep", "Montréal", [
-        ("Early Childhood Education", "dec_tech"), ("Business Administration", "dec_tech")]),
-    ("marie-victorin", "Cégep Marie-Victorin", "cegep", "Montréal", [
-        ("Techniques d'éducation spécialisée", "dec_tech"), ("Sciences humaines", "dec_pre")]),
-    ("mcgill", "McGill University", "university", "Montréal", [
-        ("Bachelor of Education", "bachelor"), ("Bachelor of Social Work", "bachelor"),
-        ("Certificate in Indigenous Education", "certificate")]),
-    ("concordia", "Concordia University", "university", "Montréal", [
-        ("Bachelor of Arts, First Peoples Studies", "bachelor"), ("Master of Arts", "master")]),
-    ("laval", "Université Laval", "university", "Québec", [
-        ("Baccalauréat en sciences infirmières", "bachelor"),
-        ("Certificat en gestion", "certificate")]),
-    ("uqat", "Université du Québec en Abitibi-Témiscamingue", "university", "Val-d'Or", [
-        ("Baccalauréat en travail social", "bachelor")]),
-    ("csln-dep", "Centre de formation professionnelle Nunavimmi", "vocational", "Kuujjuaq", [
-        ("Building Maintenance", "vocational"), ("Heavy Equipment Mechanics", "vocational")]),
-    ("kativik-adult", "Kativik Ilisarniliriniq Adult Education", "adult_education", "Kuujjuaq", [
-        ("Secondary Studies", "secondary")]),
-    ("nunavut-arctic", "Nunavut Arctic College", "other", "Iqaluit", [
-        ("Environmental Technology", "other")]),
-]  # fmt: skip
+    (
+        "john-abbott",
+        "John Abbott College",
+        "cegep",
+        "Sainte-Anne-de-Bellevue",
+        [
+            ("Nunavik Sivunitsavut", "dec_pre"),
+            ("Social Science", "dec_pre"),
+            ("Nursing", "dec_tech"),
+            ("Police Technology", "dec_tech"),
+        ],
+    ),
+    (
+        "dawson",
+        "Dawson College",
+        "cegep",
+        "Montréal",
+        [("Social Service", "dec_tech"), ("Science", "dec_pre"), ("Illustration", "dec_tech")],
+    ),
+    (
+        "vanier",
+        "Vanier College",
+        "cegep",
+        "Montréal",
+        [("Early Childhood Education", "dec_tech"), ("Business Administration", "dec_tech")],
+    ),
+    (
+        "marie-victorin",
+        "Cégep Marie-Victorin",
+        "cegep",
+        "Montréal",
+        [("Techniques d'éducation spécialisée", "dec_tech"), ("Sciences humaines", "dec_pre")],
+    ),
+    (
+        "mcgill",
+        "McGill University",
+        "university",
+        "Montréal",
+        [
+            ("Bachelor of Education", "bachelor"),
+            ("Bachelor of Social Work", "bachelor"),
+            ("Certificate in Indigenous Education", "certificate"),
+        ],
+    ),
+    (
+        "concordia",
+        "Concordia University",
+        "university",
+        "Montréal",
+        [("Bachelor of Arts, First Peoples Studies", "bachelor"), ("Master of Arts", "master")],
+    ),
+    (
+        "laval",
+        "Université Laval",
+        "university",
+        "Québec",
+        [
+            ("Baccalauréat en sciences infirmières", "bachelor"),
+            ("Certificat en gestion", "certificate"),
+        ],
+    ),
+    (
+        "uqat",
+        "Université du Québec en Abitibi-Témiscamingue",
+        "university",
+        "Val-d'Or",
+        [("Baccalauréat en travail social", "bachelor")],
+    ),
+    (
+        "csln-dep",
+        "Centre de formation professionnelle Nunavimmi",
+        "vocational",
+        "Kuujjuaq",
+        [("Building Maintenance", "vocational"), ("Heavy Equipment Mechanics", "vocational")],
+    ),
+    (
+        "kativik-adult",
+        "Kativik Ilisarniliriniq Adult Education",
+        "adult_education",
+        "Kuujjuaq",
+        [("Secondary Studies", "secondary")],
+    ),
+    (
+        "nunavut-arctic",
+        "Nunavut Arctic College",
+        "other",
+        "Iqaluit",
+        [("Environmental Technology", "other")],
+    ),
+]
 
 
 @dataclass
@@ -157,9 +280,13 @@ def _seed_counsellors() -> list:
     ]:
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"first_name": first, "last_name": last, "is_staff": True,
-                      "email": f"{username}@avataq.example"},
-        )  # fmt: skip
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "is_staff": True,
+                "email": f"{username}@avataq.example",
+            },
+        )
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
@@ -230,9 +357,10 @@ def _requirements() -> list[RequiredDocument]:
     proof = DocumentType.objects.get(code="proof-of-enrollment")
     RequiredDocument.objects.get_or_create(document_type=proof, school_kind="", load="")
     RequiredDocument.objects.get_or_create(
-        document_type=DocumentType.objects.get(code="transcript"), school_kind="university",
+        document_type=DocumentType.objects.get(code="transcript"),
+        school_kind="university",
         load="",
-    )  # fmt: skip
+    )
     return list(
         RequiredDocument.objects.filter(is_active=True)
         .select_related("document_type")
@@ -287,9 +415,12 @@ def _seed_checklists(
                 continue
             code = rule.document_type.code
             key = keys.document_key(
-                status_no=student["status_no"], scholar_year=session.scholar_year.code,
-                document_type=code, qualifier=session.term, filename=f"{code}.pdf",
-            ).key  # fmt: skip
+                status_no=student["status_no"],
+                scholar_year=session.scholar_year.code,
+                document_type=code,
+                qualifier=session.term,
+                filename=f"{code}.pdf",
+            ).key
             body = _pdf_bytes(f"{rule.document_type.name} {session} {student['status_no']}")
             item["file"] = key
             files.append((key, body))

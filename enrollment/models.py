@@ -67,9 +67,12 @@ class Enrollment(models.Model):
     )
     load = models.CharField(_("load"), max_length=10, choices=Load.choices)
     credits = models.DecimalField(
-        _("credits"), max_digits=5, decimal_places=2, default=0,
+        _("credits"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
         help_text=_("Credits (or course hours for vocational programs) taken this session."),
-    )  # fmt: skip
+    )
     residence = models.CharField(
         _("residence"), max_length=12, choices=Residence.choices, default=Residence.OFF_CAMPUS
     )

@@ -134,8 +134,15 @@ def enrollment_create(
 # What enrollment_update may change (the rest is the workflow's: status, its dates, who
 # decided and why).
 UPDATABLE_FIELDS = (
-    "student", "session", "school", "program", "load", "credits", "residence", "notes",
-)  # fmt: skip
+    "student",
+    "session",
+    "school",
+    "program",
+    "load",
+    "credits",
+    "residence",
+    "notes",
+)
 
 
 @transaction.atomic
@@ -220,9 +227,13 @@ def enrollment_refuse(*, enrollment: Enrollment, by: AbstractBaseUser, reason: s
     if not reason.strip():
         raise TransitionError(gettext("Refusing an enrollment needs a reason."))
     enrollment = _transition(
-        enrollment, "refuse", by, decided_by=by, decided_at=timezone.now(),
+        enrollment,
+        "refuse",
+        by,
+        decided_by=by,
+        decided_at=timezone.now(),
         status_reason=reason.strip(),
-    )  # fmt: skip
+    )
     enrollment_refused.send(sender=Enrollment, enrollment=enrollment)
     return enrollment
 
@@ -248,8 +259,11 @@ def enrollment_withdraw(
     if not reason.strip():
         raise TransitionError(gettext("Withdrawing an enrollment needs a reason."))
     enrollment = _transition(
-        enrollment, "withdraw", by, withdrawn_on=effective or timezone.localdate(),
+        enrollment,
+        "withdraw",
+        by,
+        withdrawn_on=effective or timezone.localdate(),
         status_reason=reason.strip(),
-    )  # fmt: skip
+    )
     enrollment_withdrawn.send(sender=Enrollment, enrollment=enrollment, by=by)
     return enrollment

@@ -69,25 +69,34 @@ class DataRequestAdmin(admin.ModelAdmin):
             return "—"
         url = reverse("admin:portal_datarequest_export", args=[obj.pk])
         return format_html(
-            '<a href="{}">{}</a> ({})', url, gettext("Download (link valid 60 seconds)"),
+            '<a href="{}">{}</a> ({})',
+            url,
+            gettext("Download (link valid 60 seconds)"),
             obj.export_built_at,
-        )  # fmt: skip
+        )
 
     def save_model(self, request: HttpRequest, obj: DataRequest, form, change: bool) -> None:
         if change:
             return  # a recorded request changes through its actions only
         created = privacy.data_request_create(
-            student=obj.student, kind=obj.kind, channel=obj.channel,
-            received_on=obj.received_on, details=obj.details, by=request.user,
-        )  # fmt: skip
+            student=obj.student,
+            kind=obj.kind,
+            channel=obj.channel,
+            received_on=obj.received_on,
+            details=obj.details,
+            by=request.user,
+        )
         obj.pk = created.pk
 
     def get_urls(self) -> list:
         return [
-            path("<int:pk>/export/", guarded_view(self, self.export_view),
-                 name="portal_datarequest_export"),
+            path(
+                "<int:pk>/export/",
+                guarded_view(self, self.export_view),
+                name="portal_datarequest_export",
+            ),
             *super().get_urls(),
-        ]  # fmt: skip
+        ]
 
     def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         data_request = get_object_or_404(DataRequest.objects.select_related("student"), pk=pk)
@@ -133,8 +142,7 @@ class DataRequestAdmin(admin.ModelAdmin):
 
 @admin.register(CorrectionRequest)
 class CorrectionRequestAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "student", "field", "current_value", "proposed_value",
-                    "status"]  # fmt: skip
+    list_display = ["created_at", "student", "field", "current_value", "proposed_value", "status"]
     list_filter = ["status", "field"]
     search_fields = ["=student__status_no", "student__last_name"]
     list_select_related = ["student"]
@@ -210,12 +218,18 @@ class DestructionRecordAdmin(ReadOnlyAdmin):
     def get_urls(self) -> list:
         guard = {"action": "confirm_destruction"}
         return [
-            path("due/", guarded_view(self, self.due_view, **guard),
-                 name="portal_destructionrecord_due"),
-            path("due/destroy/", guarded_view(self, self.destroy_view, **guard),
-                 name="portal_destructionrecord_destroy"),
+            path(
+                "due/",
+                guarded_view(self, self.due_view, **guard),
+                name="portal_destructionrecord_due",
+            ),
+            path(
+                "due/destroy/",
+                guarded_view(self, self.destroy_view, **guard),
+                name="portal_destructionrecord_destroy",
+            ),
             *super().get_urls(),
-        ]  # fmt: skip
+        ]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         extra = {"due_url": None}
@@ -271,8 +285,14 @@ class DestructionRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(ConfidentialityIncident)
 class ConfidentialityIncidentAdmin(admin.ModelAdmin):
-    list_display = ["discovered_on", "nature", "risk", "regulator_notified_on",
-                    "people_notified_on", "recorded_by"]  # fmt: skip
+    list_display = [
+        "discovered_on",
+        "nature",
+        "risk",
+        "regulator_notified_on",
+        "people_notified_on",
+        "recorded_by",
+    ]
     list_filter = ["risk"]
     search_fields = ["nature", "information"]
     autocomplete_fields = ["students"]
@@ -294,9 +314,10 @@ class ConfidentialityIncidentAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         saved = privacy.incident_save(
-            incident=form.instance, students=list(form.cleaned_data["students"]),
+            incident=form.instance,
+            students=list(form.cleaned_data["students"]),
             by=request.user,
-        )  # fmt: skip
+        )
         form.instance = saved
 
 

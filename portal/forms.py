@@ -202,9 +202,10 @@ class ApplyForm(forms.Form):
         label=_("Load"), choices=Enrollment.Load.choices, widget=forms.RadioSelect
     )
     residence = forms.ChoiceField(
-        label=_("Where you will live"), choices=Enrollment.Residence.choices,
+        label=_("Where you will live"),
+        choices=Enrollment.Residence.choices,
         widget=forms.RadioSelect,
-    )  # fmt: skip
+    )
 
     def __init__(self, *args: Any, school: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -247,17 +248,23 @@ class DirectDepositForm(forms.Form):
 
     holder_name = forms.CharField(label=_("Account holder's name"), max_length=100)
     institution = forms.CharField(
-        label=_("Institution number"), max_length=7, widget=_digits_input(3),
+        label=_("Institution number"),
+        max_length=7,
+        widget=_digits_input(3),
         help_text=_("3 digits, on a void cheque or in your bank's app."),
-    )  # fmt: skip
+    )
     transit = forms.CharField(
-        label=_("Transit number"), max_length=9, widget=_digits_input(5),
+        label=_("Transit number"),
+        max_length=9,
+        widget=_digits_input(5),
         help_text=_("5 digits: your branch."),
-    )  # fmt: skip
+    )
     account = forms.CharField(
-        label=_("Account number"), max_length=16, widget=_digits_input(12),
+        label=_("Account number"),
+        max_length=16,
+        widget=_digits_input(12),
         help_text=_("7 to 12 digits."),
-    )  # fmt: skip
+    )
     account_again = forms.CharField(
         label=_("Account number again"), max_length=16, widget=_digits_input(12)
     )
@@ -274,9 +281,12 @@ class DirectDepositForm(forms.Form):
             return data
         try:
             bank_details_clean(
-                for_student=True, holder_name=data["holder_name"],
-                institution=data["institution"], transit=data["transit"], account=data["account"],
-            )  # fmt: skip
+                for_student=True,
+                holder_name=data["holder_name"],
+                institution=data["institution"],
+                transit=data["transit"],
+                account=data["account"],
+            )
         except BankDetailsInvalid as exc:
             raise forms.ValidationError(str(exc)) from None
         return data

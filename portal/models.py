@@ -19,9 +19,12 @@ class Account(models.Model):
     )
     email = models.EmailField(_("email"), max_length=150)
     language = models.CharField(
-        _("language"), max_length=2, choices=LANGUAGE_CHOICES, default="en",
+        _("language"),
+        max_length=2,
+        choices=LANGUAGE_CHOICES,
+        default="en",
         help_text=_("Until a student record is claimed; then the record's language counts."),
-    )  # fmt: skip
+    )
     confirmed_at = models.DateTimeField(_("email confirmed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

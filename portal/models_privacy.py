@@ -57,9 +57,13 @@ class DataRequest(models.Model):
     details = models.TextField(_("details"), blank=True)
     answer = models.TextField(_("answer given"), blank=True, editable=False)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("handled by"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
     # The export (a ZIP) under its deterministic key, once built.
     export_key = models.CharField(_("export"), max_length=300, blank=True, editable=False)
@@ -114,13 +118,18 @@ class CorrectionRequest(models.Model):
         REFUSED = "refused", _("Refused")
 
     student = models.ForeignKey(
-        Student, on_delete=models.PROTECT, related_name="correction_requests",
+        Student,
+        on_delete=models.PROTECT,
+        related_name="correction_requests",
         verbose_name=_("student"),
-    )  # fmt: skip
+    )
     request = models.OneToOneField(
-        DataRequest, on_delete=models.PROTECT, related_name="correction",
-        verbose_name=_("privacy request"), editable=False,
-    )  # fmt: skip
+        DataRequest,
+        on_delete=models.PROTECT,
+        related_name="correction",
+        verbose_name=_("privacy request"),
+        editable=False,
+    )
     field = models.CharField(_("field"), max_length=20, choices=Field.choices)
     current_value = models.CharField(_("value on file"), max_length=200, blank=True)
     proposed_value = models.CharField(_("proposed value"), max_length=200)
@@ -130,9 +139,14 @@ class CorrectionRequest(models.Model):
     )
     reason = models.TextField(_("reason for refusal"), blank=True, editable=False)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("decided by"), editable=False,
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+        editable=False,
+    )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("asked"), auto_now_add=True)
 
@@ -233,9 +247,11 @@ class DestructionRecord(models.Model):
     what = models.TextField(_("what was destroyed or anonymised"))
     counts = models.JSONField(_("counts"), default=dict)
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("confirmed by"),
-    )  # fmt: skip
+    )
     destroyed_at = models.DateTimeField(_("destroyed"), default=timezone.now)
 
     class Meta:
@@ -269,9 +285,10 @@ class ConfidentialityIncident(models.Model):
         Student, related_name="+", blank=True, verbose_name=_("people concerned")
     )
     people_count = models.PositiveIntegerField(
-        _("number of people concerned"), default=0,
+        _("number of people concerned"),
+        default=0,
         help_text=_("When not every person can be named from the records."),
-    )  # fmt: skip
+    )
     risk = models.CharField(_("risk"), max_length=8, choices=Risk.choices)
     risk_assessment = models.TextField(
         _("risk assessment"),
@@ -283,9 +300,12 @@ class ConfidentialityIncident(models.Model):
     )
     people_notified_on = models.DateField(_("people concerned notified on"), null=True, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-        verbose_name=_("recorded by"), editable=False,
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+        editable=False,
+    )
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:

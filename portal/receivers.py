@@ -181,15 +181,19 @@ def on_bank_details_changed(sender: Any, details: Any, **kwargs: Any) -> None:
             "them.\n\n"
             "If you did not ask for this change, tell us at once: %(contact)s\n"
         ) % {
-            "first_name": student.first_name, "when": when, "account": details.masked,
-            "institution": details.institution, "transit": details.transit,
+            "first_name": student.first_name,
+            "when": when,
+            "account": details.masked,
+            "institution": details.institution,
+            "transit": details.transit,
             "contact": settings.PORTAL_CONTACT_EMAIL or settings.DEFAULT_FROM_EMAIL,
-        }  # fmt: skip
+        }
     mail_queue_written(
         code="bank_details_changed",
-        mails=[Written(to=to, language=student.language, subject=subject, body=body,
-                       student=student)],
-    )  # fmt: skip
+        mails=[
+            Written(to=to, language=student.language, subject=subject, body=body, student=student)
+        ],
+    )
 
 
 def on_payment_run_sent(sender: Any, run: Any, **kwargs: Any) -> None:
@@ -231,13 +235,14 @@ def on_payment_run_sent(sender: Any, run: Any, **kwargs: Any) -> None:
                 "account %(account)s on %(date)s:\n%(lines)s\n\nTotal: %(total)s\n"
                 "Your payments: %(url)s\n"
             ) % {
-                "first_name": student.first_name, "lines": lines, "total": total,
+                "first_name": student.first_name,
+                "lines": lines,
+                "total": total,
                 "date": formats.date_format(run.execution_date),
                 "account": account[payments[0].pk],
                 "url": absolute_url(reverse("portal:payments")),
-            }  # fmt: skip
-        mails.append(Written(to=to, language=language, subject=subject, body=body,
-                             student=student))  # fmt: skip
+            }
+        mails.append(Written(to=to, language=language, subject=subject, body=body, student=student))
     for payments in by_school.values():
         school = payments[0].school
         if not school.billing_email:
@@ -256,11 +261,14 @@ def on_payment_run_sent(sender: Any, run: Any, **kwargs: Any) -> None:
                 "Hello,\n\nThe program sent %(total)s to %(school)s on %(date)s, for these "
                 "students:\n%(lines)s\n"
             ) % {
-                "total": total, "school": school.name, "lines": lines,
+                "total": total,
+                "school": school.name,
+                "lines": lines,
                 "date": formats.date_format(run.execution_date),
-            }  # fmt: skip
-        mails.append(Written(to=school.billing_email, language=language, subject=subject,
-                             body=body))  # fmt: skip
+            }
+        mails.append(
+            Written(to=school.billing_email, language=language, subject=subject, body=body)
+        )
     mail_queue_written(code="remittance", mails=mails)
 
 

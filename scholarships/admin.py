@@ -205,9 +205,14 @@ class StudentScopedAdmin(admin.ModelAdmin):
 @admin.register(Student)
 class StudentAdmin(StudentScopedAdmin, HistoryAdmin):
     list_display = [
-        "status_no", "last_name", "first_name", "date_of_birth", "community", "counsellor_name",
+        "status_no",
+        "last_name",
+        "first_name",
+        "date_of_birth",
+        "community",
+        "counsellor_name",
         "is_active",
-    ]  # fmt: skip
+    ]
     list_display_links = ["status_no", "last_name"]
     list_filter = [
         "is_active",
@@ -260,9 +265,11 @@ class StudentAdmin(StudentScopedAdmin, HistoryAdmin):
 
     def get_list_display(self, request: HttpRequest) -> list:
         shown = list(super().get_list_display(request))
-        return shown if self._sees_date_of_birth(request) else [
-            f for f in shown if f != "date_of_birth"
-        ]  # fmt: skip
+        return (
+            shown
+            if self._sees_date_of_birth(request)
+            else [f for f in shown if f != "date_of_birth"]
+        )
 
     def get_fieldsets(self, request: HttpRequest, obj: Student | None = None) -> list:
         """Read-only, the counsellor shows by name (a read-only user shows its username);
@@ -274,11 +281,15 @@ class StudentAdmin(StudentScopedAdmin, HistoryAdmin):
             return "counsellor_name" if field == "counsellor" and not assigns else field
 
         return [
-            (name, {**options, "fields": [
-                shown(field) for field in options["fields"] if field not in hidden
-            ]})
+            (
+                name,
+                {
+                    **options,
+                    "fields": [shown(field) for field in options["fields"] if field not in hidden],
+                },
+            )
             for name, options in super().get_fieldsets(request, obj)
-        ]  # fmt: skip
+        ]
 
     def get_fields(self, request: HttpRequest, obj: Student | None = None) -> list:
         fields = list(super().get_fields(request, obj))
@@ -287,14 +298,20 @@ class StudentAdmin(StudentScopedAdmin, HistoryAdmin):
         return [f for f in fields if f != "date_of_birth"]
 
     # --- who opened the record ----------------------------------------------------------
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict | None = None) -> HttpResponse:  # fmt: skip
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
         response = super().change_view(request, object_id, form_url, extra_context)
         self._log_opened(request, response, object_id, StudentRecordAccess.View.RECORD)
         return response
 
-    def history_view(self, request: HttpRequest, object_id: str,
-                     extra_context: dict | None = None) -> HttpResponse:  # fmt: skip
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
         response = super().history_view(request, object_id, extra_context)
         self._log_opened(request, response, object_id, StudentRecordAccess.View.HISTORY)
         return response
@@ -309,16 +326,21 @@ class StudentAdmin(StudentScopedAdmin, HistoryAdmin):
         if not str(student_id).isdigit():
             return
         services.student_record_access_log(
-            student_id=int(student_id), user=request.user, view=view,
+            student_id=int(student_id),
+            user=request.user,
+            view=view,
             ip_address=client_ip(request),
-        )  # fmt: skip
+        )
 
     def get_urls(self) -> list:
         return [
-            path("<int:pk>/accesses/", guarded_view(self, self.accesses_view),
-                 name="scholarships_student_accesses"),
+            path(
+                "<int:pk>/accesses/",
+                guarded_view(self, self.accesses_view),
+                name="scholarships_student_accesses",
+            ),
             *super().get_urls(),
-        ]  # fmt: skip
+        ]
 
     def accesses_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The per-student access report: every opening of the record and every download
@@ -414,8 +436,14 @@ class ScholarYearAdmin(admin.ModelAdmin):
 
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "scholar_year", "term", "start_date", "end_date",
-                    "application_deadline"]  # fmt: skip
+    list_display = [
+        "__str__",
+        "scholar_year",
+        "term",
+        "start_date",
+        "end_date",
+        "application_deadline",
+    ]
     list_filter = ["scholar_year", "term"]
     list_select_related = ["scholar_year"]
     search_fields = ["scholar_year__code", "term"]

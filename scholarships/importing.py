@@ -26,9 +26,16 @@ from scholarships.models import Community, Student
 REQUIRED_COLUMNS = ("status_no", "first_name", "last_name", "date_of_birth", "community")
 OPTIONAL_COLUMNS = ("email", "phone", "marital_status", "dependants", "is_active")
 UPDATABLE_FIELDS = (
-    "first_name", "last_name", "date_of_birth", "community", "email", "phone",
-    "marital_status", "dependants", "is_active",
-)  # fmt: skip
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "community",
+    "email",
+    "phone",
+    "marital_status",
+    "dependants",
+    "is_active",
+)
 _BOOLEANS = {"1": True, "yes": True, "true": True, "0": False, "no": False, "false": False}
 _BATCH = 2000
 

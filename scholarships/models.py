@@ -90,9 +90,12 @@ class Student(models.Model):
         limit_choices_to={"is_staff": True},
     )
     language = models.CharField(
-        _("language"), max_length=2, choices=settings.LANGUAGES, default="en",
+        _("language"),
+        max_length=2,
+        choices=settings.LANGUAGES,
+        default="en",
         help_text=_("The language of the portal and of every email and PDF the student gets."),
-    )  # fmt: skip
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -391,13 +394,17 @@ class StudentRecordAccess(models.Model):
         HISTORY = "history", _("History")
 
     student = models.ForeignKey(
-        Student, on_delete=models.CASCADE, related_name="record_accesses",
+        Student,
+        on_delete=models.CASCADE,
+        related_name="record_accesses",
         verbose_name=_("student"),
-    )  # fmt: skip
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("who"),
-    )  # fmt: skip
+    )
     view = models.CharField(_("what"), max_length=10, choices=View.choices, default=View.RECORD)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     accessed_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)

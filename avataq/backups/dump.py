@@ -124,9 +124,13 @@ def backup_database(*, trigger: str = "manual", task_id: str = "") -> BackupReco
         started = timezone.now()
         final_key, incoming_key = backup_keys(database, started)
         record = BackupRecord.objects.create(
-            trigger=trigger, database=database, key=final_key, encrypted=encryption.enabled(),
-            task_id=task_id, lock_pid=lock.info.backend_pid,
-        )  # fmt: skip
+            trigger=trigger,
+            database=database,
+            key=final_key,
+            encrypted=encryption.enabled(),
+            task_id=task_id,
+            lock_pid=lock.info.backend_pid,
+        )
         attempt = Attempt(record)
         try:
             return _backup(attempt, lock, store, final_key, incoming_key, started)
@@ -230,9 +234,12 @@ def _backup(
         # A leftover under incoming/ is never taken for a backup; pruning removes it.
         attempt.cleanup(f"delete {incoming_key}", store.delete, incoming_key)
     BackupRecord.objects.filter(pk=record.pk).update(
-        status=BackupRecord.Status.SUCCEEDED, size=dumped.size, sha256=dumped.sha256,
-        finished_at=finished, error="",
-    )  # fmt: skip
+        status=BackupRecord.Status.SUCCEEDED,
+        size=dumped.size,
+        sha256=dumped.sha256,
+        finished_at=finished,
+        error="",
+    )
     record.refresh_from_db()
     logger.info(
         "backup %s: %s bytes in %.1f s", final_key, dumped.size, manifest["duration_seconds"]

@@ -143,8 +143,12 @@ def libpq_environment(dbname: str | None = None) -> dict[str, str]:
     """How pg_dump and pg_restore reach the server (the password never on a command line)."""
     db = settings.DATABASES["default"]
     env = {"PGDATABASE": dbname or db["NAME"], "PGCONNECT_TIMEOUT": "10"}
-    for name, key in [("PGHOST", "HOST"), ("PGPORT", "PORT"), ("PGUSER", "USER"),
-                      ("PGPASSWORD", "PASSWORD")]:  # fmt: skip
+    for name, key in [
+        ("PGHOST", "HOST"),
+        ("PGPORT", "PORT"),
+        ("PGUSER", "USER"),
+        ("PGPASSWORD", "PASSWORD"),
+    ]:
         if db.get(key):
             env[name] = str(db[key])
     return {"PATH": "/usr/bin:/bin", **env}

@@ -131,8 +131,16 @@ def restore_database(
         )
     with connect(target) as conn:
         major = major_version(conn)
-    command = [pg_tool("pg_restore", major), "--no-owner", "--no-privileges", "--clean",
-               "--if-exists", "--exit-on-error", f"--dbname={target}", "--no-password"]  # fmt: skip
+    command = [
+        pg_tool("pg_restore", major),
+        "--no-owner",
+        "--no-privileges",
+        "--clean",
+        "--if-exists",
+        "--exit-on-error",
+        f"--dbname={target}",
+        "--no-password",
+    ]
     if target == database_name():
         connections.close_all()
     try:

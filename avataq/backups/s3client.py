@@ -124,7 +124,10 @@ def s3_abort(client: Any, bucket: str, upload: PendingUpload) -> None:
             logger.warning(
                 "%s refused to abort upload %s of %s (%s): the bucket's lifecycle rule "
                 "reclaims its parts",
-                _where(), upload.upload_id, upload.key, code,
-            )  # fmt: skip
+                _where(),
+                upload.upload_id,
+                upload.key,
+                code,
+            )
     except BotoCoreError as exc:
         raise s3_failure(exc, action) from exc

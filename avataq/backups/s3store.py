@@ -48,9 +48,12 @@ class S3MultipartWriter:
         number = len(self.parts) + 1
         with s3_errors(f"upload part {number} of {self.key}"):
             response = self.client.upload_part(
-                Bucket=self.bucket, Key=self.key, UploadId=self.upload.upload_id,
-                PartNumber=number, Body=data,
-            )  # fmt: skip
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=self.upload.upload_id,
+                PartNumber=number,
+                Body=data,
+            )
         self.parts.append({"PartNumber": number, "ETag": response["ETag"]})
 
     def write(self, data: bytes) -> None:
@@ -67,9 +70,11 @@ class S3MultipartWriter:
             self._send(part)
         with s3_errors(f"complete the upload of {self.key}"):
             self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=self.key, UploadId=self.upload.upload_id,
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=self.upload.upload_id,
                 MultipartUpload={"Parts": self.parts},
-            )  # fmt: skip
+            )
         if self.tracker:
             self.tracker.ended(self.upload)
 
@@ -102,9 +107,11 @@ class S3BackupStore:
     def put_json(self, key: str, data: dict) -> None:
         with s3_errors(f"write {key}"):
             self.client.put_object(
-                Bucket=self.bucket, Key=key, Body=json.dumps(data, indent=2).encode(),
+                Bucket=self.bucket,
+                Key=key,
+                Body=json.dumps(data, indent=2).encode(),
                 ContentType="application/json",
-            )  # fmt: skip
+            )
 
     def get_json(self, key: str) -> dict:
         with s3_errors(f"read {key}"):
@@ -139,15 +146,20 @@ class S3BackupStore:
             for number, start in enumerate(range(0, size, part_size), start=1):
                 end = min(start + part_size, size) - 1
                 response = self.client.upload_part_copy(
-                    Bucket=self.bucket, Key=target, UploadId=upload_id, PartNumber=number,
+                    Bucket=self.bucket,
+                    Key=target,
+                    UploadId=upload_id,
+                    PartNumber=number,
                     CopySource={"Bucket": self.bucket, "Key": source},
                     CopySourceRange=f"bytes={start}-{end}",
-                )  # fmt: skip
+                )
                 parts.append({"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]})
             self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=target, UploadId=upload_id,
+                Bucket=self.bucket,
+                Key=target,
+                UploadId=upload_id,
                 MultipartUpload={"Parts": parts},
-            )  # fmt: skip
+            )
         if tracker:
             tracker.ended(upload)
 

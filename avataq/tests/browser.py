@@ -71,12 +71,18 @@ def data_migration_rows() -> None:
     for code, name, name_fr, applies_to in types:
         DocumentType.objects.update_or_create(
             code=code,
-            defaults={"name": name, "name_fr": name_fr, "applies_to": applies_to,
-                      "shown_to_student": applies_to != "invoice"},
-        )  # fmt: skip
-    for module in ["portal.migrations.0002_default_mail_templates",
-                   "portal.migrations.0004_account_exists_email",
-                   "portal.migrations.0005_record_linked_email"]:  # fmt: skip
+            defaults={
+                "name": name,
+                "name_fr": name_fr,
+                "applies_to": applies_to,
+                "shown_to_student": applies_to != "invoice",
+            },
+        )
+    for module in [
+        "portal.migrations.0002_default_mail_templates",
+        "portal.migrations.0004_account_exists_email",
+        "portal.migrations.0005_record_linked_email",
+    ]:
         importlib.import_module(module).create_defaults(apps, None)
 
 

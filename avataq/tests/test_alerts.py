@@ -17,9 +17,20 @@ TOKEN = "metrics-token-for-the-tests-0123456789abcdef"
 # Recorded by Prometheus itself for every scrape, not by the app.
 PROMETHEUS_OWN = {"up"}
 PROMQL_WORDS = {
-    "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right",
-    "bool", "offset", "inf", "nan",
-}  # fmt: skip
+    "and",
+    "or",
+    "unless",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "bool",
+    "offset",
+    "inf",
+    "nan",
+}
 DURATION = re.compile(r"^\d+[smhdwy]$")
 
 

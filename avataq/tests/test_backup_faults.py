@@ -318,8 +318,9 @@ def kill_a_backup_mid_upload(faulty: FaultyS3, tmp_path: Path) -> BackupRecord:
     env.pop("CELERY_BROKER_URL", None)
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD],
-        env=env, start_new_session=True,
-    )  # fmt: skip
+        env=env,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not any(re.search(r"[?&]partNumber=1\b", line) for line in faulty.seen):
@@ -486,9 +487,13 @@ def test_backup_database_exits_3_when_another_backup_is_running(faulty_s3, capsy
 
 def test_restoring_a_key_the_bucket_does_not_have_exits_2(faulty_s3, capsys):
     status, stderr = run_command(
-        capsys, "restore_database", "--key", "backups/x/2026/01/20260101T000000Z.dump",
-        "--target-database", "avataq_never_restored",
-    )  # fmt: skip
+        capsys,
+        "restore_database",
+        "--key",
+        "backups/x/2026/01/20260101T000000Z.dump",
+        "--target-database",
+        "avataq_never_restored",
+    )
 
     assert (status, stderr.count("\n")) == (backups.EXIT_UNAVAILABLE, 1)
     assert "there is no backup backups/x/2026/01/20260101T000000Z.dump" in stderr

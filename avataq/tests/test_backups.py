@@ -303,8 +303,10 @@ def put_fake_backup(store, database: str, taken: dt.datetime, complete: bool = T
 def test_pruning_keeps_exactly_the_last_30_days(local_backups):
     store, database = backups.backup_store(), backups.database_name()
     now = dt.datetime(2026, 11, 22, 7, 0, tzinfo=dt.UTC)
-    keys = {day: put_fake_backup(store, database, now - dt.timedelta(days=day, hours=1))
-            for day in range(60)}  # fmt: skip
+    keys = {
+        day: put_fake_backup(store, database, now - dt.timedelta(days=day, hours=1))
+        for day in range(60)
+    }
 
     report = backups.backups_prune(keep_days=30, now=now)
 
@@ -343,9 +345,11 @@ def test_pruning_removes_a_manifest_left_without_its_dump(local_backups):
 
 def test_a_stale_backup_alerts_ops_by_email(local_backups):
     BackupRecord.objects.create(
-        database="x", status="succeeded", key="k",
+        database="x",
+        status="succeeded",
+        key="k",
         finished_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=27),
-    )  # fmt: skip
+    )
 
     assert backups.backups_alert_if_stale() is True
     assert "STALE" in mail.outbox[0].subject

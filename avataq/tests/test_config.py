@@ -148,15 +148,26 @@ def test_production_logs_are_one_json_object_a_line():
     import json
 
     result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c",
-         "import logging; logging.getLogger('avataq.test').warning('backup done')"],
-        cwd=BASE_DIR, env=full_mode_environment(), capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "import logging; logging.getLogger('avataq.test').warning('backup done')",
+        ],
+        cwd=BASE_DIR,
+        env=full_mode_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     line = json.loads(result.stderr.strip().splitlines()[-1])
     assert (line["level"], line["logger"], line["message"]) == (
-        "WARNING", "avataq.test", "backup done",
-    )  # fmt: skip
+        "WARNING",
+        "avataq.test",
+        "backup done",
+    )
 
 
 @pytest.mark.django_db
@@ -192,8 +203,12 @@ def test_in_debug_mode_emails_go_to_files_and_the_console_shows_no_link(tmp_path
 
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", send],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert result.returncode == 0, result.stderr
     assert token not in result.stdout + result.stderr

@@ -22,7 +22,7 @@ from avataq.tests.browser import (
     data_migration_rows,
     needs_chromium,
     this_years_sessions,
-)  # fmt: skip
+)
 from avataq.tests.factories import StaffUserFactory
 from billing.models import BankAccount, ComputingSheet, ScheduledPayment
 from billing.tests.factories import CommunityFareFactory, RateScheduleFactory, SchoolFeeFactory

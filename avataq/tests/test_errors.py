@@ -60,8 +60,9 @@ def test_each_kind_of_error_has_its_own_code():
     assert {code: names for code, names in codes.items() if len(names) > 1} == {}
 
 
-@pytest.mark.parametrize(("language", "text"), [("en", "This cannot be done."),
-                                                ("fr", "Ce n'est pas possible.")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("language", "text"), [("en", "This cannot be done."), ("fr", "Ce n'est pas possible.")]
+)
 def test_the_default_message_reads_in_the_active_language(language, text):
     error = AvataqError()
 

@@ -67,8 +67,10 @@ def gunicorn_behind_a_hanging_s3(tmp_path):
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "python:avataq.gunicorn_conf", "avataq.wsgi"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -87,12 +89,19 @@ def test_uploads_stuck_on_a_hanging_s3_leave_public_pages_and_health_answering(
     gunicorn_behind_a_hanging_s3,
 ):
     base, key = gunicorn_behind_a_hanging_s3
-    body = (b'{"student_reference": "12345", "scholar_year": "2025-2026", '
-            b'"s3_key": "12345/2025-2026/transcript.pdf", "filename": "t.pdf"}')  # fmt: skip
+    body = (
+        b'{"student_reference": "12345", "scholar_year": "2025-2026", '
+        b'"s3_key": "12345/2025-2026/transcript.pdf", "filename": "t.pdf"}'
+    )
 
     def ingest() -> tuple[int, float]:
-        return get(f"{base}/api/index/", timeout=60, data=body, method="POST",
-                   headers={"X-API-Key": key, "Content-Type": "application/json"})  # fmt: skip
+        return get(
+            f"{base}/api/index/",
+            timeout=60,
+            data=body,
+            method="POST",
+            headers={"X-API-Key": key, "Content-Type": "application/json"},
+        )
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         stuck = [pool.submit(ingest) for _ in range(3)]  # each waits on S3

@@ -74,11 +74,13 @@ def test_health_answers_503_naming_the_storage_when_s3_is_unreachable(client, se
     storage = {
         "BACKEND": "documents.storage.S3DocumentStorage",
         "OPTIONS": {
-            "bucket_name": "absent", "region_name": "us-east-1",
+            "bucket_name": "absent",
+            "region_name": "us-east-1",
             "endpoint_url": f"http://127.0.0.1:{closed_port()}",
-            "access_key": "x", "secret_key": "y",
+            "access_key": "x",
+            "secret_key": "y",
         },
-    }  # fmt: skip
+    }
     settings.STORAGES = {**settings.STORAGES, "documents": storage}
 
     response = client.get("/health/")
@@ -135,8 +137,9 @@ def test_health_answers_within_a_second_whatever_hangs(monkeypatch):
         time.sleep(5)
         return "ok"
 
-    monkeypatch.setattr(health, "registered_checks", lambda: {"database": health.check_database,
-                                                              "storage": hangs})  # fmt: skip
+    monkeypatch.setattr(
+        health, "registered_checks", lambda: {"database": health.check_database, "storage": hangs}
+    )
     started = time.monotonic()
     response = Client().get("/health/")
 

@@ -48,9 +48,13 @@ def test_a_missing_header_falls_back_to_the_connection(settings, header):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("path", "group"),
-    [("/finance/", "Finance"), ("/documents/", "Staff"), ("/admin/", "Staff"),
-     ("/finance/reports/", "Finance")],
-)  # fmt: skip
+    [
+        ("/finance/", "Finance"),
+        ("/documents/", "Staff"),
+        ("/admin/", "Staff"),
+        ("/finance/reports/", "Finance"),
+    ],
+)
 def test_private_pages_say_no_store(client, path, group):
     from avataq.tests.factories import StaffUserFactory
 

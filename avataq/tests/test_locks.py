@@ -43,8 +43,10 @@ def test_rows_are_locked_parents_first_whatever_order_they_are_asked_in():
         )
 
     assert locked_tables(queries.captured_queries) == [
-        "scholarships_student", "enrollment_enrollment", "enrollment_checklistitem",
-    ]  # fmt: skip
+        "scholarships_student",
+        "enrollment_enrollment",
+        "enrollment_checklistitem",
+    ]
     assert (students, enrollments, items) == ([enrollment.student], [enrollment], [])
 
 

@@ -14,9 +14,14 @@ TOKEN = "Zm9vYmFyLXNlY3JldC10b2tlbg"
 def access_record(request_line: str) -> logging.LogRecord:
     """A record as gunicorn's access logger makes it: the format, and a dict of atoms."""
     return logging.LogRecord(
-        "gunicorn.access", logging.INFO, __file__, 1, '%(h)s "%(r)s" %(s)s',
-        ({"h": "203.0.113.9", "r": request_line, "s": "200"},), None,
-    )  # fmt: skip
+        "gunicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%(h)s "%(r)s" %(s)s',
+        ({"h": "203.0.113.9", "r": request_line, "s": "200"},),
+        None,
+    )
 
 
 def test_an_access_log_line_keeps_the_path_but_not_the_invitation_token():

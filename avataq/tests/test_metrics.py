@@ -103,9 +103,13 @@ def test_project_metrics_count_what_the_database_holds(client, token):
     OutgoingEmail.objects.all().delete()  # the sheet's own notice: counted below from none
     for status in ("failed", "failed", "queued", "sending", "sent"):
         OutgoingEmail.objects.create(
-            to="someone@example.org", template_code="t", language="en", subject="s",
-            body="b", status=status,
-        )  # fmt: skip
+            to="someone@example.org",
+            template_code="t",
+            language="en",
+            subject="s",
+            body="b",
+            status=status,
+        )
     OutgoingEmail.objects.filter(status="queued").update(
         created_at=timezone.now() - dt.timedelta(hours=2)
     )

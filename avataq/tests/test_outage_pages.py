@@ -63,8 +63,9 @@ def record(exc: BaseException, logger: str = "django.request") -> logging.LogRec
     except BaseException:
         import sys
 
-        return logging.LogRecord(logger, logging.ERROR, __file__, 1, "boom %s", ("x",),
-                                 sys.exc_info())  # fmt: skip
+        return logging.LogRecord(
+            logger, logging.ERROR, __file__, 1, "boom %s", ("x",), sys.exc_info()
+        )
 
 
 def test_a_burst_of_the_same_error_sends_ops_one_email(settings):

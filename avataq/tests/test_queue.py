@@ -15,8 +15,12 @@ from portal.tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
 
-SIGNUP = {"email": "annie@example.org", "password1": "Qajaq-2026-ajurnarmat",
-          "password2": "Qajaq-2026-ajurnarmat", "accept_notice": "on"}  # fmt: skip
+SIGNUP = {
+    "email": "annie@example.org",
+    "password1": "Qajaq-2026-ajurnarmat",
+    "password2": "Qajaq-2026-ajurnarmat",
+    "accept_notice": "on",
+}
 
 
 def free_port() -> int:
@@ -116,8 +120,11 @@ def test_a_hanging_broker_does_not_hold_the_request(
 def test_a_password_reset_asked_while_the_broker_is_down_is_not_lost(
     client, broker, django_capture_on_commit_callbacks
 ):
-    AccountFactory(user__username="annie@example.org", user__email="annie@example.org",
-                   email="annie@example.org")  # fmt: skip
+    AccountFactory(
+        user__username="annie@example.org",
+        user__email="annie@example.org",
+        email="annie@example.org",
+    )
     broker(f"redis://127.0.0.1:{free_port()}/0")
     seen_down()
 

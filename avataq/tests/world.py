@@ -229,9 +229,13 @@ def build_world(capture) -> World:
     )
     lines = list(statement.lines.order_by("pk"))
     statement_file = StatementImport.objects.create(
-        filename="sept.csv", source_format="csv", sha256=statement.sha256, size=len(data),
-        account=account, status=StatementImport.Status.DONE,
-    )  # fmt: skip
+        filename="sept.csv",
+        source_format="csv",
+        sha256=statement.sha256,
+        size=len(data),
+        account=account,
+        status=StatementImport.Status.DONE,
+    )
     match = reconciliation.match_create(
         line=lines[0], parts=[(a.payment, a.payment.amount)], by=None
     )[0]
@@ -251,9 +255,13 @@ def build_world(capture) -> World:
     )
     # Someone else's (B's) bank details, entered by Staff, not confirmed yet.
     details = bank_details_set(
-        student=b.student, holder_name=B_NAME, institution="815", transit="30800",
-        account="123456789", by=users[Role.STAFF],
-    )  # fmt: skip
+        student=b.student,
+        holder_name=B_NAME,
+        institution="815",
+        transit="30800",
+        account="123456789",
+        by=users[Role.STAFF],
+    )
     run = payment_runs.payment_run_build(due_until=dt.date(2030, 1, 1), by=users[NO_GROUP])
     # Privacy: requests, a correction, a record opened, an alert, a destruction, an incident.
     data_requests = {
@@ -263,20 +271,26 @@ def build_world(capture) -> World:
         for owner, file in (("A", a), ("B", b))
     }
     correction = CorrectionRequest.objects.create(
-        student=b.student, field="last_name", current_value=B_NAME, proposed_value="Bravo",
+        student=b.student,
+        field="last_name",
+        current_value=B_NAME,
+        proposed_value="Bravo",
         request=DataRequest.objects.create(
             student=b.student, kind=DataRequest.Kind.CORRECTION, received_on=dt.date(2025, 9, 1)
         ),
-    )  # fmt: skip
+    )
     record_access = StudentRecordAccess.objects.create(student=b.student, user=users[Role.STAFF])
     alert = PrivacyAlert.objects.create(user=users[Role.STAFF], day=dt.date(2025, 9, 1), files=50)
     destruction = DestructionRecord.objects.create(
         kind="logs", years=2, what="Logs", confirmed_by=users[Role.STAFF]
     )
     incident = ConfidentialityIncident.objects.create(
-        nature="A laptop was lost", information="Names", risk="low",
-        risk_assessment="Encrypted disk", recorded_by=users[Role.STAFF],
-    )  # fmt: skip
+        nature="A laptop was lost",
+        information="Names",
+        risk="low",
+        risk_assessment="Encrypted disk",
+        recorded_by=users[Role.STAFF],
+    )
     incident.students.set([b.student])
     world = World(
         a=a,

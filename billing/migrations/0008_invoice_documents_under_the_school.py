@@ -39,9 +39,12 @@ def move_invoice_documents(apps, schema_editor):
                 storage.save_exact(new_key, content)
         Document.objects.filter(pk=document.pk).update(file=new_key)
         DocumentIndex.objects.filter(s3_key=old_key).update(
-            s3_key=new_key, subject="school", student=None, student_reference="",
+            s3_key=new_key,
+            subject="school",
+            student=None,
+            student_reference="",
             school=invoice.school,
-        )  # fmt: skip
+        )
         if storage.stat(old_key) is not None:
             storage.delete(old_key)
         # Prior contents kept on replacement follow their document out of the folder.

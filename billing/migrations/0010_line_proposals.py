@@ -21,9 +21,11 @@ def propose_for_statements_kept(apps, schema_editor):
     Rejected = apps.get_model("billing", "RejectedSuggestion")
     Proposal = apps.get_model("billing", "LineProposal")
     open_lines = Line.objects.filter(
-        matched_amount=0, amount__lt=0, booked_on__gt=dt.date(1900, 1, 1),
+        matched_amount=0,
+        amount__lt=0,
+        booked_on__gt=dt.date(1900, 1, 1),
         booked_on__lt=dt.date(9000, 1, 1),
-    )  # fmt: skip
+    )
     for statement_id in open_lines.values_list("statement_id", flat=True).distinct():
         lines = [
             matching.BankLine(pk, day, amount, f"{description} {reference}", counterparty)
@@ -42,34 +44,62 @@ def propose_for_statements_kept(apps, schema_editor):
         )
         payments = [
             matching.OpenPayment(
-                pk, reference, amount - reconciled, due, payee, status_no,
-                school if school_id else f"{first_name} {last_name}", school_id,
+                pk,
+                reference,
+                amount - reconciled,
+                due,
+                payee,
+                status_no,
+                school if school_id else f"{first_name} {last_name}",
+                school_id,
             )
             for (
-                pk, reference, amount, reconciled, due, payee, school_id, school, status_no,
-                first_name, last_name,
+                pk,
+                reference,
+                amount,
+                reconciled,
+                due,
+                payee,
+                school_id,
+                school,
+                status_no,
+                first_name,
+                last_name,
             ) in rows.values_list(
-                "pk", "reference", "amount", "reconciled_amount", "due_date", "payee",
-                "school_id", "school__name", "enrollment__student__status_no",
-                "enrollment__student__first_name", "enrollment__student__last_name",
+                "pk",
+                "reference",
+                "amount",
+                "reconciled_amount",
+                "due_date",
+                "payee",
+                "school_id",
+                "school__name",
+                "enrollment__student__status_no",
+                "enrollment__student__first_name",
+                "enrollment__student__last_name",
             )
-        ]  # fmt: skip
+        ]
         rejected = {
             (line_id, tuple(sorted(ids)))
-            for line_id, ids in Rejected.objects.filter(line__statement_id=statement_id)
-            .values_list("line_id", "payment_ids")
-        }  # fmt: skip
+            for line_id, ids in Rejected.objects.filter(
+                line__statement_id=statement_id
+            ).values_list("line_id", "payment_ids")
+        }
         Proposal.objects.bulk_create(
             [
                 Proposal(
-                    line_id=p.line_id, statement_id=statement_id, kind=p.kind,
-                    payment_ids=list(p.payment_ids), amount=p.amount, rule=p.rule,
+                    line_id=p.line_id,
+                    statement_id=statement_id,
+                    kind=p.kind,
+                    payment_ids=list(p.payment_ids),
+                    amount=p.amount,
+                    rule=p.rule,
                     confidence=p.confidence,
                 )
                 for p in matching.propose(lines, payments, rejected=rejected)
             ],
             batch_size=2000,
-        )  # fmt: skip
+        )
 
 
 class Migration(migrations.Migration):

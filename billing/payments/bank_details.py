@@ -140,9 +140,15 @@ def bank_details_set(
     if (student is None) == (school is None):
         raise PaymentError(gettext("Bank details belong to one student or one school."))
     clean = bank_details_clean(
-        for_student=student is not None, holder_name=holder_name, scheme=scheme,
-        institution=institution, transit=transit, account=account, iban=iban, bic=bic,
-    )  # fmt: skip
+        for_student=student is not None,
+        holder_name=holder_name,
+        scheme=scheme,
+        institution=institution,
+        transit=transit,
+        account=account,
+        iban=iban,
+        bic=bic,
+    )
     owner = {"student": student} if student is not None else {"school": school}
     (found,) = locks.lock(BankDetails.objects.filter(**owner))
     details = found[0] if found else BankDetails(**owner)

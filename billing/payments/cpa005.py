@@ -81,7 +81,9 @@ def _segment(transfer: Transfer, batch: Batch, originator: Originator) -> str:
         TRANSACTION_CODE
         + _number(_cents(transfer.amount), 10)
         + julian(batch.execution_date)
-        + "0" + transfer.institution + transfer.transit
+        + "0"
+        + transfer.institution
+        + transfer.transit
         + transfer.account[:12].ljust(12)
         + "0" * 22
         + "0" * 3
@@ -90,13 +92,15 @@ def _segment(transfer: Transfer, batch: Batch, originator: Originator) -> str:
         + _alpha(originator.long_name, 30)
         + originator.originator_id[:10].ljust(10)
         + transfer.reference[:19].ljust(19)
-        + "0" + debtor.institution + debtor.transit
+        + "0"
+        + debtor.institution
+        + debtor.transit
         + debtor.account[:12].ljust(12)
         + _alpha(transfer.remittance, 15)
         + " " * 22
         + " " * 2
         + "0" * 11
-    )  # fmt: skip
+    )
     if len(segment) != SEGMENT:
         raise CpaError(f"a segment of {len(segment)} bytes, not {SEGMENT}")
     return segment
@@ -121,10 +125,15 @@ def build(batch: Batch, originator: Originator, *, file_number: int) -> bytes:
     total = sum((_cents(t.amount) for t in transfers), 0)
     records.append(
         _prefix("Z", len(records) + 1, originator, file_number)
-        + _number(0, 14) + _number(0, 8)
-        + _number(total, 14) + _number(len(transfers), 8)
-        + _number(0, 14) + _number(0, 8) + _number(0, 14) + _number(0, 8)
-    )  # fmt: skip
+        + _number(0, 14)
+        + _number(0, 8)
+        + _number(total, 14)
+        + _number(len(transfers), 8)
+        + _number(0, 14)
+        + _number(0, 8)
+        + _number(0, 14)
+        + _number(0, 8)
+    )
     lines = [record.ljust(RECORD) for record in records]
     if any(len(line) != RECORD for line in lines):
         raise CpaError(f"a record is not {RECORD} bytes")

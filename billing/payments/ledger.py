@@ -83,9 +83,17 @@ LEDGER_KINDS = {
 FORMATS = ("gl", "xero")
 GL_HEADER = ["date", "account_code", "description", "debit", "credit", "reference"]
 XERO_HEADER = [
-    "*Narration", "*Date", "Description", "*AccountCode", "*TaxRate", "*Amount",
-    "TrackingName1", "TrackingOption1", "TrackingName2", "TrackingOption2",
-]  # fmt: skip
+    "*Narration",
+    "*Date",
+    "Description",
+    "*AccountCode",
+    "*TaxRate",
+    "*Amount",
+    "TrackingName1",
+    "TrackingOption1",
+    "TrackingName2",
+    "TrackingOption2",
+]
 XERO_TAX_RATE = "Tax Exempt"
 
 
@@ -179,25 +187,36 @@ def _run_entries(run: PaymentRun, codes: dict[str, str]) -> list[Entry]:
     """A sent run's journal: every payment it sent (a payment returned later included:
     it was paid out; its return is booked when the bank brings it back)."""
     journal = f"Payment run {run.pk}"
-    items = (
-        run.items.select_related(
-            "payment__school", "payment__enrollment__student"
-        ).order_by("payment__reference", "pk")
-    )  # fmt: skip
+    items = run.items.select_related("payment__school", "payment__enrollment__student").order_by(
+        "payment__reference", "pk"
+    )
     entries, total = [], ZERO
     for item in items:
         payment = item.payment
         total += item.amount
-        entries.append(Entry(
-            journal=journal, date=run.execution_date, account=account_for(payment.code, codes),
-            description=f"{_kind(payment.code)} {payment.period:%Y-%m} - {_payee(item)}",
-            debit=item.amount, credit=ZERO, reference=payment.reference,
-        ))  # fmt: skip
+        entries.append(
+            Entry(
+                journal=journal,
+                date=run.execution_date,
+                account=account_for(payment.code, codes),
+                description=f"{_kind(payment.code)} {payment.period:%Y-%m} - {_payee(item)}",
+                debit=item.amount,
+                credit=ZERO,
+                reference=payment.reference,
+            )
+        )
     if entries:
-        entries.append(Entry(
-            journal=journal, date=run.execution_date, account=codes[BANK],
-            description=journal, debit=ZERO, credit=total, reference=f"RUN-{run.pk}",
-        ))  # fmt: skip
+        entries.append(
+            Entry(
+                journal=journal,
+                date=run.execution_date,
+                account=codes[BANK],
+                description=journal,
+                debit=ZERO,
+                credit=total,
+                reference=f"RUN-{run.pk}",
+            )
+        )
     return entries
 
 
@@ -219,9 +238,16 @@ def _return_entries(first: dt.date, last: dt.date, codes: dict[str, str]) -> lis
         description = f"Returned by the bank: {_kind(payment.code)} ({match.reason[:100]})"
         entries += [
             Entry(journal, day, codes[BANK], description, match.amount, ZERO, payment.reference),
-            Entry(journal, day, account_for(payment.code, codes), description, ZERO,
-                  match.amount, payment.reference),
-        ]  # fmt: skip
+            Entry(
+                journal,
+                day,
+                account_for(payment.code, codes),
+                description,
+                ZERO,
+                match.amount,
+                payment.reference,
+            ),
+        ]
     return entries
 
 
@@ -232,8 +258,9 @@ def _write_off_entries(first: dt.date, last: dt.date, codes: dict[str, str]) -> 
         reference = f"LINE-{line.pk}"
         journal = f"Write-off {reference}"
         description = f"Write-off: {match.reason[:150]}"
-        lost, bank = (codes[WRITE_OFF], codes[BANK]) if line.amount < 0 else (
-            codes[BANK], codes[WRITE_OFF])  # fmt: skip
+        lost, bank = (
+            (codes[WRITE_OFF], codes[BANK]) if line.amount < 0 else (codes[BANK], codes[WRITE_OFF])
+        )
         entries += [
             Entry(journal, day, lost, description, match.amount, ZERO, reference),
             Entry(journal, day, bank, description, ZERO, match.amount, reference),
@@ -281,20 +308,42 @@ def _csv(header: list[str], rows: Iterable[list[str]]) -> bytes:
 
 def gl_csv(entries: Iterable[Entry]) -> bytes:
     """The general-ledger CSV (the layout of the module's docstring)."""
-    return _csv(GL_HEADER, (
-        [e.date.isoformat(), e.account, safe_cell(e.description), _amount(e.debit),
-         _amount(e.credit), safe_cell(e.reference)]
-        for e in entries
-    ))  # fmt: skip
+    return _csv(
+        GL_HEADER,
+        (
+            [
+                e.date.isoformat(),
+                e.account,
+                safe_cell(e.description),
+                _amount(e.debit),
+                _amount(e.credit),
+                safe_cell(e.reference),
+            ]
+            for e in entries
+        ),
+    )
 
 
 def xero_csv(entries: Iterable[Entry]) -> bytes:
     """Xero's manual-journal import: signed amounts, one journal per narration and date."""
-    return _csv(XERO_HEADER, (
-        [safe_cell(e.journal), f"{e.date:%d/%m/%Y}", safe_cell(f"{e.reference} {e.description}"),
-         e.account, XERO_TAX_RATE, f"{e.debit - e.credit:.2f}", "", "", "", ""]
-        for e in entries
-    ))  # fmt: skip
+    return _csv(
+        XERO_HEADER,
+        (
+            [
+                safe_cell(e.journal),
+                f"{e.date:%d/%m/%Y}",
+                safe_cell(f"{e.reference} {e.description}"),
+                e.account,
+                XERO_TAX_RATE,
+                f"{e.debit - e.credit:.2f}",
+                "",
+                "",
+                "",
+                "",
+            ]
+            for e in entries
+        ),
+    )
 
 
 def render(entries: list[Entry], fmt: str) -> bytes:

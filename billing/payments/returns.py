@@ -29,9 +29,10 @@ RULE_RETURN = "returned by the bank"
 
 
 def returned_note(reference: str, reason: str) -> str:
-    return gettext("Payment %(reference)s was returned by the bank (%(reason)s): it is due "
-                   "again and offered to the next run.") % {"reference": reference,
-                                                             "reason": reason}  # fmt: skip
+    return gettext(
+        "Payment %(reference)s was returned by the bank (%(reason)s): it is due "
+        "again and offered to the next run."
+    ) % {"reference": reference, "reason": reason}
 
 
 @transaction.atomic
@@ -64,10 +65,16 @@ def statement_returns_apply(
         payment = fits[0]
         reason = (line.return_reason or line.description or gettext("returned"))[:300]
         Match.objects.create(
-            line=line, payment=payment, kind=Match.Kind.RETURN, amount=line.amount,
-            rule=RULE_RETURN, confidence=1.0, reason=reason, previous_status=payment.status,
+            line=line,
+            payment=payment,
+            kind=Match.Kind.RETURN,
+            amount=line.amount,
+            rule=RULE_RETURN,
+            confidence=1.0,
+            reason=reason,
+            previous_status=payment.status,
             created_by=by,
-        )  # fmt: skip
+        )
         line.matched_amount = line.amount
         line.save(update_fields=["matched_amount"])
         payment.reconciled_amount = max(ZERO, payment.reconciled_amount - line.amount)

@@ -95,18 +95,23 @@ def payment_run_build(
     rows = list(
         ScheduledPayment.objects.filter(pk__in=ids)
         .order_by("pk")
-        .values_list("pk", "amount", "payee", "school_id", "enrollment__student_id",
-                     "enrollment__status")
-    )  # fmt: skip
+        .values_list(
+            "pk", "amount", "payee", "school_id", "enrollment__student_id", "enrollment__status"
+        )
+    )
     details = BankDetails.objects.filter(
         Q(student_id__in={r[4] for r in rows}) | Q(school_id__in={r[3] for r in rows if r[3]})
     ).values_list("pk", "student_id", "school_id", "status")
     by_student = {s: (pk, status) for pk, s, _, status in details if s}
     by_school = {s: (pk, status) for pk, _, s, status in details if s}
     run = PaymentRun.objects.create(
-        due_until=due_until, payee_kind=payee_kind, session=session,
-        execution_date=execution_date, prepared_by=by, prepared_at=timezone.now(),
-    )  # fmt: skip
+        due_until=due_until,
+        payee_kind=payee_kind,
+        session=session,
+        execution_date=execution_date,
+        prepared_by=by,
+        prepared_at=timezone.now(),
+    )
     items, exclusions = [], []
     for pk, amount, payee, school_id, student_id, enrollment_status in rows:
         found = by_school.get(school_id) if payee == "school" else by_student.get(student_id)
@@ -315,12 +320,15 @@ def run_totals_by_payee(run: PaymentRun) -> list[dict]:
     return list(
         run.items.filter(active=True)
         .values(
-            "payment__payee", "payment__school__name", "payment__enrollment__student__status_no",
-            "payment__enrollment__student__last_name", "payment__enrollment__student__first_name",
+            "payment__payee",
+            "payment__school__name",
+            "payment__enrollment__student__status_no",
+            "payment__enrollment__student__last_name",
+            "payment__enrollment__student__first_name",
         )
         .annotate(total=Sum("amount"), count=Count("pk"))
         .order_by("payment__school__name", "payment__enrollment__student__last_name")
-    )  # fmt: skip
+    )
 
 
 @transaction.atomic
@@ -331,6 +339,8 @@ def run_file_downloaded(*, run: PaymentRun, by: AbstractBaseUser | None, kind: s
     ids = set(run.items.filter(active=True).values_list("bank_details_id", flat=True))
     ids |= set(PaymentRunItem.objects.filter(run=run).values_list("bank_details_id", flat=True))
     BankDetailsAccess.objects.bulk_create(
-        [BankDetailsAccess(details_id=pk, user=by, purpose=f"download of run {run.pk} {kind}")
-         for pk in sorted(ids)]
-    )  # fmt: skip
+        [
+            BankDetailsAccess(details_id=pk, user=by, purpose=f"download of run {run.pk} {kind}")
+            for pk in sorted(ids)
+        ]
+    )

@@ -67,11 +67,29 @@ from django.utils.translation import gettext
 from billing.statements.core import StatementError, shown
 
 KEYS = {
-    "date", "date_format", "amount", "debit", "credit", "sign", "debit_values",
-    "credit_values", "invert_sign", "description", "reference", "counterparty", "bank_id",
-    "currency", "balance", "account", "status", "pending_values", "header", "delimiter",
-    "decimal_comma", "encoding",
-}  # fmt: skip
+    "date",
+    "date_format",
+    "amount",
+    "debit",
+    "credit",
+    "sign",
+    "debit_values",
+    "credit_values",
+    "invert_sign",
+    "description",
+    "reference",
+    "counterparty",
+    "bank_id",
+    "currency",
+    "balance",
+    "account",
+    "status",
+    "pending_values",
+    "header",
+    "delimiter",
+    "decimal_comma",
+    "encoding",
+}
 DEBIT_VALUES = ("D", "DR", "DB", "DEBIT", "DBIT", "-")
 CREDIT_VALUES = ("C", "CR", "CREDIT", "CRDT", "+")
 PENDING_VALUES = ("PENDING", "EN ATTENTE")
@@ -124,9 +142,16 @@ class Layout:
     def columns(self) -> list[Column]:
         """Every column the layout reads."""
         single = [
-            self.date, self.amount, self.sign, self.reference, self.counterparty,
-            self.bank_id, self.currency, self.balance, self.status,
-        ]  # fmt: skip
+            self.date,
+            self.amount,
+            self.sign,
+            self.reference,
+            self.counterparty,
+            self.bank_id,
+            self.currency,
+            self.balance,
+            self.status,
+        ]
         found = [c for c in single if c is not None]
         found += list(self.amounts_by_currency.values()) + self.debit + self.credit
         return found + self.description + self.account

@@ -34,20 +34,45 @@ def camt053_for_run(
     for number, item in enumerate(items, start=1):
         ref = item.payment.reference
         text = escape(f"{ref} {item.payment.code}")
-        entries.append(ENTRY.format(amount=item.amount, way="DBIT", reversal="", day=day,
-                                    bank_ref=f"R{run.pk}-{number}", reference=ref, text=text,
-                                    returned=""))  # fmt: skip
+        entries.append(
+            ENTRY.format(
+                amount=item.amount,
+                way="DBIT",
+                reversal="",
+                day=day,
+                bank_ref=f"R{run.pk}-{number}",
+                reference=ref,
+                text=text,
+                returned="",
+            )
+        )
         if ref in returned:
-            entries.append(ENTRY.format(
-                amount=item.amount, way="CRDT", reversal="<RvslInd>true</RvslInd>", day=day,
-                bank_ref=f"R{run.pk}-{number}-RET", reference=ref, text=escape(ref),
-                returned="<RtrInf><Rsn><Cd>AC04</Cd></Rsn><AddtlInf>Closed account</AddtlInf>"
-                         "</RtrInf>",
-            ))  # fmt: skip
+            entries.append(
+                ENTRY.format(
+                    amount=item.amount,
+                    way="CRDT",
+                    reversal="<RvslInd>true</RvslInd>",
+                    day=day,
+                    bank_ref=f"R{run.pk}-{number}-RET",
+                    reference=ref,
+                    text=escape(ref),
+                    returned="<RtrInf><Rsn><Cd>AC04</Cd></Rsn><AddtlInf>Closed account</AddtlInf>"
+                    "</RtrInf>",
+                )
+            )
     for number, fee in enumerate(fees, start=1):
-        entries.append(ENTRY.format(amount=fee, way="DBIT", reversal="", day=day,
-                                    bank_ref=f"FEE-{run.pk}-{number}", reference="NOTPROVIDED",
-                                    text="Service charge", returned=""))  # fmt: skip
+        entries.append(
+            ENTRY.format(
+                amount=fee,
+                way="DBIT",
+                reversal="",
+                day=day,
+                bank_ref=f"FEE-{run.pk}-{number}",
+                reference="NOTPROVIDED",
+                text="Service charge",
+                returned="",
+            )
+        )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>'

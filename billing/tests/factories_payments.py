@@ -30,9 +30,14 @@ def bank_details(*, student=None, school=None, account: str = "1234567", confirm
     from billing.payments.bank_details import bank_details_confirm, bank_details_set
 
     details = bank_details_set(
-        student=student, school=school, holder_name="Annie Qumaq", institution="815",
-        transit="30800", account=account, by=finance_user(),
-    )  # fmt: skip
+        student=student,
+        school=school,
+        holder_name="Annie Qumaq",
+        institution="815",
+        transit="30800",
+        account=account,
+        by=finance_user(),
+    )
     if confirmed:
         details = bank_details_confirm(details=details, by=finance_user())
     return details

@@ -323,8 +323,9 @@ def test_computing_skips_enrollments_neither_approved_nor_active_and_names_them(
 
     from enrollment.tests.factories import EnrollmentFactory
 
-    draft = EnrollmentFactory(status="draft", session=enrollment.session,
-                              student__last_name="Tukalak")  # fmt: skip
+    draft = EnrollmentFactory(
+        status="draft", session=enrollment.session, student__last_name="Tukalak"
+    )
 
     response = client.post(
         "/admin/enrollment/enrollment/",
@@ -390,10 +391,12 @@ def invoice():
     from scholarships.tests.factories import ScholarYearFactory, SchoolFactory
 
     return SchoolInvoice.objects.create(
-        school=SchoolFactory(), invoice_number="INV 2025/17",
-        scholar_year=ScholarYearFactory(first=2025), issued_on=dt.date(2025, 9, 1),
+        school=SchoolFactory(),
+        invoice_number="INV 2025/17",
+        scholar_year=ScholarYearFactory(first=2025),
+        issued_on=dt.date(2025, 9, 1),
         total=Decimal("5000.00"),
-    )  # fmt: skip
+    )
 
 
 def invoice_steps(client, invoice) -> list[str]:

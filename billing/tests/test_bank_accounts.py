@@ -22,8 +22,15 @@ def finance(client):
 
 
 def add(client, **fields):
-    data = {"name": "Operations", "institution": "Desjardins", "account_number": "4821",
-            "currency": "CAD", "csv_preset": "", "csv_mapping": "{}", **fields}  # fmt: skip
+    data = {
+        "name": "Operations",
+        "institution": "Desjardins",
+        "account_number": "4821",
+        "currency": "CAD",
+        "csv_preset": "",
+        "csv_mapping": "{}",
+        **fields,
+    }
     return client.post(ADD, data)
 
 
@@ -36,9 +43,13 @@ def test_finance_add_a_bank_account(finance):
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
-    [("account_number", "12", "3 to 12 digits"), ("account_number", "12-34", "3 to 12 digits"),
-     ("currency", "cad", "currency code"), ("csv_mapping", "[1, 2]", "JSON object")],
-)  # fmt: skip
+    [
+        ("account_number", "12", "3 to 12 digits"),
+        ("account_number", "12-34", "3 to 12 digits"),
+        ("currency", "cad", "currency code"),
+        ("csv_mapping", "[1, 2]", "JSON object"),
+    ],
+)
 def test_a_bank_account_that_would_route_nothing_is_refused_naming_the_field(
     finance, field, value, message
 ):
@@ -66,9 +77,11 @@ def test_other_roles_cannot_add_a_bank_account(client, group):
 
 def test_a_sample_file_is_read_with_the_accounts_layout_and_nothing_is_stored(finance):
     account = BankAccount.objects.create(
-        name="Ops", institution="Desjardins", account_number="4821",
+        name="Ops",
+        institution="Desjardins",
+        account_number="4821",
         csv_mapping={"date": "Date", "description": "Description", "amount": "Amount"},
-    )  # fmt: skip
+    )
 
     page = finance.post(
         f"/admin/billing/bankaccount/{account.pk}/preview/",
@@ -81,9 +94,11 @@ def test_a_sample_file_is_read_with_the_accounts_layout_and_nothing_is_stored(fi
 
 def test_a_sample_the_layout_cannot_read_says_why(finance):
     account = BankAccount.objects.create(
-        name="Ops", institution="Desjardins", account_number="4821",
+        name="Ops",
+        institution="Desjardins",
+        account_number="4821",
         csv_mapping={"date": "Posted", "amount": "Amount"},
-    )  # fmt: skip
+    )
 
     page = finance.post(
         f"/admin/billing/bankaccount/{account.pk}/preview/",

@@ -20,8 +20,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _set(student, by, **overrides):
-    values = {"holder_name": "Annie", "institution": "815", "transit": "30800",
-              "account": "123456789"} | overrides  # fmt: skip
+    values = {
+        "holder_name": "Annie",
+        "institution": "815",
+        "transit": "30800",
+        "account": "123456789",
+    } | overrides
     return bank_details_set(student=student, by=by, **values)
 
 
@@ -65,15 +69,25 @@ def test_a_malformed_canadian_detail_is_refused_naming_the_field(field, value, n
 
 def test_an_iban_with_wrong_check_digits_is_refused():
     with pytest.raises(BankDetailsInvalid, match="IBAN"):
-        bank_details_set(school=SchoolFactory(), holder_name="Université", scheme="iban",
-                         iban="FR7630006000011234567890188", bic="BNPAFRPP",
-                         by=finance_user())  # fmt: skip
+        bank_details_set(
+            school=SchoolFactory(),
+            holder_name="Université",
+            scheme="iban",
+            iban="FR7630006000011234567890188",
+            bic="BNPAFRPP",
+            by=finance_user(),
+        )
 
 
 def test_a_school_abroad_is_paid_by_iban_and_bic():
-    details = bank_details_set(school=SchoolFactory(), holder_name="Université", scheme="iban",
-                               iban="FR76 3000 6000 0112 3456 7890 189", bic="BNPAFRPP",
-                               by=finance_user())  # fmt: skip
+    details = bank_details_set(
+        school=SchoolFactory(),
+        holder_name="Université",
+        scheme="iban",
+        iban="FR76 3000 6000 0112 3456 7890 189",
+        bic="BNPAFRPP",
+        by=finance_user(),
+    )
 
     assert details.masked == "•••189"
     assert crypto.decrypt(details.account_ciphertext) == "FR7630006000011234567890189"
@@ -95,8 +109,9 @@ def test_the_person_who_entered_the_details_cannot_confirm_them():
 
 
 def test_a_second_person_confirms_the_details():
-    details = bank_details_confirm(details=_set(StudentFactory(), finance_user()),
-                                   by=finance_user())  # fmt: skip
+    details = bank_details_confirm(
+        details=_set(StudentFactory(), finance_user()), by=finance_user()
+    )
 
     assert details.status == BankDetails.Status.CONFIRMED
 

@@ -21,8 +21,15 @@ def _staff():
 
 
 def _entry(**overrides) -> dict:
-    return {"holder_name": "Annie Qumaq", "scheme": "canada", "institution": "815",
-            "transit": "30800", "account": NUMBER, "iban": "", "bic": ""} | overrides  # fmt: skip
+    return {
+        "holder_name": "Annie Qumaq",
+        "scheme": "canada",
+        "institution": "815",
+        "transit": "30800",
+        "account": NUMBER,
+        "iban": "",
+        "bic": "",
+    } | overrides
 
 
 def test_the_students_page_shows_the_details_masked_never_the_number(client):

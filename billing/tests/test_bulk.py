@@ -104,8 +104,9 @@ def test_bulk_validation_emails_each_student_as_one_at_a_time_does():
 
     session, _ = session_with(3)
 
-    report = sheets_compute_bulk(enrollments=Enrollment.objects.filter(session=session),
-                                 validate=True)  # fmt: skip
+    report = sheets_compute_bulk(
+        enrollments=Enrollment.objects.filter(session=session), validate=True
+    )
 
     emails = OutgoingEmail.objects.filter(template_code="sheet_validated")
     assert report.validated == 3 and emails.count() == 3

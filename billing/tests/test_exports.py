@@ -28,8 +28,9 @@ def test_text_a_spreadsheet_would_run_is_neutralised_in_a_csv(text):
 
 @pytest.mark.parametrize("text", HOSTILE[:-1])  # (XML keeps no lone CR: it reads a newline)
 def test_text_in_excel_is_a_text_cell_kept_exactly_never_a_formula(text):
-    book = load_workbook(io.BytesIO(xlsx_response("r.xlsx", [Sheet("r", ["school"], [[text]])])
-                                    .content))  # fmt: skip
+    book = load_workbook(
+        io.BytesIO(xlsx_response("r.xlsx", [Sheet("r", ["school"], [[text]])]).content)
+    )
 
     cell = book.active.cell(row=2, column=1)
     assert (cell.data_type, cell.value) == ("s", text)
@@ -43,8 +44,9 @@ def test_numbers_and_dates_are_not_touched():
 def test_excel_columns_are_typed_money_with_cents_and_dates():
     rows = [[dt.date(2025, 9, 1), "Operations", Decimal("-1100.50")]]
 
-    book = load_workbook(io.BytesIO(xlsx_response("r.xlsx", [Sheet("r", ["a", "b", "c"], rows)])
-                                    .content))  # fmt: skip
+    book = load_workbook(
+        io.BytesIO(xlsx_response("r.xlsx", [Sheet("r", ["a", "b", "c"], rows)]).content)
+    )
 
     day, _, amount = (book.active.cell(row=2, column=c) for c in (1, 2, 3))
     assert day.is_date and day.number_format == "yyyy-mm-dd"
@@ -91,10 +93,18 @@ def test_the_report_lists_sessions_in_date_order():
     rates = RateScheduleFactory()
     CommunityFareFactory(rates=rates)
     year = rates.scholar_year
-    summer = SessionFactory(scholar_year=year, term="summer", start_date=dt.date(2026, 5, 4),
-                            end_date=dt.date(2026, 7, 24))  # fmt: skip
-    winter = SessionFactory(scholar_year=year, term="winter", start_date=dt.date(2026, 1, 12),
-                            end_date=dt.date(2026, 4, 30))  # fmt: skip
+    summer = SessionFactory(
+        scholar_year=year,
+        term="summer",
+        start_date=dt.date(2026, 5, 4),
+        end_date=dt.date(2026, 7, 24),
+    )
+    winter = SessionFactory(
+        scholar_year=year,
+        term="winter",
+        start_date=dt.date(2026, 1, 12),
+        end_date=dt.date(2026, 4, 30),
+    )
     for session in (summer, winter):  # created in the wrong order on purpose
         enrollment = EnrollmentFactory(status="approved", session=session)
         sheet = services.compute_sheet(enrollment=enrollment)

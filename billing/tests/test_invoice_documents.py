@@ -27,10 +27,12 @@ def billed():
 @pytest.fixture
 def invoice(billed):
     invoice = SchoolInvoice.objects.create(
-        school=SchoolFactory(code="John_Abbott"), invoice_number="INV 2025/17",
-        scholar_year=ScholarYearFactory(first=2025), issued_on=dt.date(2025, 9, 1),
+        school=SchoolFactory(code="John_Abbott"),
+        invoice_number="INV 2025/17",
+        scholar_year=ScholarYearFactory(first=2025),
+        issued_on=dt.date(2025, 9, 1),
         total=Decimal("5000.00"),
-    )  # fmt: skip
+    )
     for student in billed:
         SchoolInvoiceLine.objects.create(invoice=invoice, student=student, amount=Decimal(2500))
     return invoice
@@ -48,8 +50,10 @@ def invoice_pdf(invoice, django_capture_on_commit_callbacks) -> DocumentIndex:
 def test_an_invoice_pdf_is_filed_under_its_school_not_in_a_students_folder(invoice_pdf):
     assert invoice_pdf.s3_key == "schools/john_abbott/2025-2026/school-invoice-inv-2025-17.pdf"
     assert (invoice_pdf.subject, invoice_pdf.student, invoice_pdf.student_reference) == (
-        "school", None, "",
-    )  # fmt: skip
+        "school",
+        None,
+        "",
+    )
     assert invoice_pdf.school.code == "John_Abbott"
 
 

@@ -42,34 +42,51 @@ def test_invoice_pdfs_filed_in_a_students_folder_move_to_the_school():
         DocumentIndex = old.get_model("documents", "DocumentIndex")
         DocumentVersion = old.get_model("documents", "DocumentVersion")
         student = Student.objects.create(
-            status_no="42001", first_name="A", last_name="B", date_of_birth=dt.date(2000, 1, 1),
+            status_no="42001",
+            first_name="A",
+            last_name="B",
+            date_of_birth=dt.date(2000, 1, 1),
             community=Community.objects.get_or_create(
                 code="inukjuak", defaults={"name": "Inukjuak", "coast": "hudson"}
             )[0],
-        )  # fmt: skip
+        )
         school = School.objects.create(name="Vanier", code="vanier", kind="cegep", city="Mtl")
         year = ScholarYear.objects.create(
             code="2025-2026", start_date=dt.date(2025, 8, 1), end_date=dt.date(2026, 7, 31)
         )
         invoice = Invoice.objects.create(
-            school=school, invoice_number="17", scholar_year=year,
-            issued_on=dt.date(2025, 9, 1), total=100,
-        )  # fmt: skip
+            school=school,
+            invoice_number="17",
+            scholar_year=year,
+            issued_on=dt.date(2025, 9, 1),
+            total=100,
+        )
         old_key = "42001/2025-2026/school-invoice-17.pdf"
         archived = "42001/2025-2026/_archive/school-invoice-17.20250901T000000000000.pdf"
         storage = document_storage()
         storage.save_exact(old_key, ContentFile(PDF))
         storage.save_exact(archived, ContentFile(b"%PDF-old"))
         InvoiceDocument.objects.create(
-            invoice=invoice, student=student, file=old_key, original_filename="17.pdf",
-            content_type="application/pdf", size=len(PDF), sha256="",
-        )  # fmt: skip
+            invoice=invoice,
+            student=student,
+            file=old_key,
+            original_filename="17.pdf",
+            content_type="application/pdf",
+            size=len(PDF),
+            sha256="",
+        )
         index = DocumentIndex.objects.create(
-            student=student, student_reference="42001", scholar_year="2025-2026",
-            category="school-invoice", school=school, s3_key=old_key, filename="17.pdf",
-            content_type="application/pdf", size=len(PDF),
+            student=student,
+            student_reference="42001",
+            scholar_year="2025-2026",
+            category="school-invoice",
+            school=school,
+            s3_key=old_key,
+            filename="17.pdf",
+            content_type="application/pdf",
+            size=len(PDF),
             source_model="billing.schoolinvoicedocument",
-        )  # fmt: skip
+        )
         DocumentVersion.objects.create(document=index, archive_key=archived, size=8)
 
         new = migrate(AFTER)
@@ -79,8 +96,11 @@ def test_invoice_pdfs_filed_in_a_students_folder_move_to_the_school():
     new_key = "schools/vanier/2025-2026/school-invoice-17.pdf"
     row = new.get_model("documents", "DocumentIndex").objects.get()
     assert (row.s3_key, row.subject, row.student_id, row.student_reference) == (
-        new_key, "school", None, "",
-    )  # fmt: skip
+        new_key,
+        "school",
+        None,
+        "",
+    )
     assert new.get_model("billing", "SchoolInvoiceDocument").objects.get().file == new_key
     assert storage.stat(old_key) is None and storage.stat(archived) is None
     assert storage.stat(new_key).size == len(PDF)

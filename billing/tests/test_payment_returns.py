@@ -32,8 +32,9 @@ def sent_run(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def account():
-    return BankAccount.objects.create(name="Operations", institution="Desjardins",
-                                      account_number="4567")  # fmt: skip
+    return BankAccount.objects.create(
+        name="Operations", institution="Desjardins", account_number="4567"
+    )
 
 
 def _import(run, *, returned=(), fees=()):

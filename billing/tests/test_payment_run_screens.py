@@ -116,8 +116,9 @@ def test_the_command_builds_approves_and_files_a_run(payments, django_capture_on
 
 def test_the_command_refuses_the_preparer_as_approver(payments):
     finance_user("ops-a")
-    call_command("payment_run", "build", "--due-until", "2030-01-01", "--by", "ops-a",
-                 stdout=StringIO())  # fmt: skip
+    call_command(
+        "payment_run", "build", "--due-until", "2030-01-01", "--by", "ops-a", stdout=StringIO()
+    )
 
     with pytest.raises(CommandError, match="another Finance user"):
         call_command("payment_run", "approve", str(PaymentRun.objects.get().pk), "--by", "ops-a")
@@ -129,10 +130,12 @@ def test_the_command_refuses_the_preparer_as_approver(payments):
         (["build", "--due-until", "tomorrow", "--by", "ops-a"], "not a date"),
         (["approve", "999", "--by", "ops-a"], "no payment run 999"),
         (["cancel", "1", "--by", "nobody"], "no such user"),
-        (["build", "--due-until", "2030-01-01", "--session", "2099X", "--by", "ops-a"],
-         "no such session"),
+        (
+            ["build", "--due-until", "2030-01-01", "--session", "2099X", "--by", "ops-a"],
+            "no such session",
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_command_names_a_wrong_argument(args, message):
     finance_user("ops-a")
 

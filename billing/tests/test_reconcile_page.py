@@ -125,8 +125,10 @@ def test_a_payment_found_by_name_accents_ignored_is_a_button_matching_the_line(
         r'name="payment" value="(\d+)">\s*<button type="submit" class="choice">([^<]*)', page
     )
 
-    assert (str(elisapie[1].pk), f"Match this line to {elisapie[1].reference} — $1,100.00 — "
-            "Élisapie Tukalak") in buttons  # fmt: skip
+    assert (
+        str(elisapie[1].pk),
+        f"Match this line to {elisapie[1].reference} — $1,100.00 — Élisapie Tukalak",
+    ) in buttons
     finance.post(f"/finance/lines/{line.pk}/match/", {"payment": elisapie[1].pk})
     assert (Match.objects.get().payment, Match.objects.get().amount) == (elisapie[1], 1100)
 

@@ -12,21 +12,32 @@ from hypothesis import strategies as st
 from billing.rules import Rates, Situation, compute_lines, months_in_session, totals
 
 RATES = Rates(
-    tuition_cap=Decimal("3000.00"), books_full_time=Decimal("400.00"),
-    books_part_time=Decimal("200.00"), living_single=Decimal("1100.00"),
-    living_with_spouse=Decimal("1650.00"), living_per_dependant=Decimal("300.00"),
-    housing_supplement=Decimal("450.00"), round_trips_per_session=1,
+    tuition_cap=Decimal("3000.00"),
+    books_full_time=Decimal("400.00"),
+    books_part_time=Decimal("200.00"),
+    living_single=Decimal("1100.00"),
+    living_with_spouse=Decimal("1650.00"),
+    living_per_dependant=Decimal("300.00"),
+    housing_supplement=Decimal("450.00"),
+    round_trips_per_session=1,
     childcare_per_dependant=Decimal("250.00"),
-)  # fmt: skip
+)
 FALL = {"session_start": dt.date(2025, 8, 20), "session_end": dt.date(2025, 12, 20)}
 
 
 def situation(**overrides) -> Situation:
     fields = {
-        "full_time": True, "with_spouse": False, "dependants": 0, "away_from_home": True,
-        "off_campus": True, "school_fee": Decimal("2500.00"), "community_fare": Decimal("2400.00"),
-        "community": "Salluit", **FALL, **overrides,
-    }  # fmt: skip
+        "full_time": True,
+        "with_spouse": False,
+        "dependants": 0,
+        "away_from_home": True,
+        "off_campus": True,
+        "school_fee": Decimal("2500.00"),
+        "community_fare": Decimal("2400.00"),
+        "community": "Salluit",
+        **FALL,
+        **overrides,
+    }
     return Situation(**fields)
 
 
@@ -53,9 +64,12 @@ def test_full_time_single_away_off_campus_gets_every_allowance():
     lines = compute_lines(RATES, situation())
 
     assert amounts(lines) == {
-        "TUITION": Decimal("2500.00"), "BOOKS": Decimal("400.00"),
-        "LIVING": Decimal("4400.00"), "HOUSING": Decimal("1800.00"), "TRAVEL": Decimal("2400.00"),
-    }  # fmt: skip
+        "TUITION": Decimal("2500.00"),
+        "BOOKS": Decimal("400.00"),
+        "LIVING": Decimal("4400.00"),
+        "HOUSING": Decimal("1800.00"),
+        "TRAVEL": Decimal("2400.00"),
+    }
     assert {line.code: line.payee for line in lines}["TUITION"] == "school"
 
 
@@ -74,8 +88,10 @@ def test_tuition_without_a_fee_on_file_is_the_cap():
 
 def test_part_time_gets_tuition_part_time_books_and_travel_only():
     assert amounts(compute_lines(RATES, situation(full_time=False))) == {
-        "TUITION": Decimal("2500.00"), "BOOKS": Decimal("200.00"), "TRAVEL": Decimal("2400.00"),
-    }  # fmt: skip
+        "TUITION": Decimal("2500.00"),
+        "BOOKS": Decimal("200.00"),
+        "TRAVEL": Decimal("2400.00"),
+    }
 
 
 def test_a_spouse_raises_the_living_allowance():
@@ -169,23 +185,41 @@ def expected_payees(rates: Rates, case: Situation) -> tuple[Decimal, Decimal]:
 
 @given(
     rates=st.builds(
-        Rates, tuition_cap=cents, books_full_time=cents, books_part_time=cents,
-        living_single=cents, living_with_spouse=cents, living_per_dependant=cents,
-        housing_supplement=cents, round_trips_per_session=st.integers(0, 4),
+        Rates,
+        tuition_cap=cents,
+        books_full_time=cents,
+        books_part_time=cents,
+        living_single=cents,
+        living_with_spouse=cents,
+        living_per_dependant=cents,
+        housing_supplement=cents,
+        round_trips_per_session=st.integers(0, 4),
         childcare_per_dependant=cents,
     ),
-    full_time=st.booleans(), with_spouse=st.booleans(), dependants=st.integers(0, 12),
-    away=st.booleans(), off_campus=st.booleans(), fee=st.none() | cents, fare=cents,
-    start=st.dates(dt.date(2024, 1, 1), dt.date(2027, 12, 1)), days=st.integers(1, 200),
-)  # fmt: skip
+    full_time=st.booleans(),
+    with_spouse=st.booleans(),
+    dependants=st.integers(0, 12),
+    away=st.booleans(),
+    off_campus=st.booleans(),
+    fee=st.none() | cents,
+    fare=cents,
+    start=st.dates(dt.date(2024, 1, 1), dt.date(2027, 12, 1)),
+    days=st.integers(1, 200),
+)
 def test_the_school_and_the_student_get_what_the_rules_say_for_any_rates(
     rates, full_time, with_spouse, dependants, away, off_campus, fee, fare, start, days
 ):
     case = situation(
-        full_time=full_time, with_spouse=with_spouse, dependants=dependants,
-        away_from_home=away, off_campus=off_campus, school_fee=fee, community_fare=fare,
-        session_start=start, session_end=start + dt.timedelta(days=days),
-    )  # fmt: skip
+        full_time=full_time,
+        with_spouse=with_spouse,
+        dependants=dependants,
+        away_from_home=away,
+        off_campus=off_campus,
+        school_fee=fee,
+        community_fare=fare,
+        session_start=start,
+        session_end=start + dt.timedelta(days=days),
+    )
     school, student = expected_payees(rates, case)
 
     lines = compute_lines(rates, case)

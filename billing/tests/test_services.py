@@ -25,9 +25,12 @@ D = Decimal
 def enrollment():
     rates = RateScheduleFactory()
     enrollment = EnrollmentFactory(
-        status="approved", student__status_no="12345", student__first_name="Annie",
-        student__last_name="Qumaluk", session__scholar_year=rates.scholar_year,
-    )  # fmt: skip
+        status="approved",
+        student__status_no="12345",
+        student__first_name="Annie",
+        student__last_name="Qumaluk",
+        session__scholar_year=rates.scholar_year,
+    )
     CommunityFareFactory(rates=rates, community=enrollment.student.community)
     SchoolFeeFactory(rates=rates, school=enrollment.school)
     return enrollment
@@ -41,17 +44,30 @@ def test_computing_makes_a_draft_with_a_line_per_rule_and_its_totals(enrollment)
     sheet = services.compute_sheet(enrollment=enrollment)
 
     assert sheet.status == "draft" and sheet.revision == 1 and sheet.months == 4
-    assert by_code(sheet) == {"TUITION": D("2500.00"), "BOOKS": D("400.00"), "LIVING": D("4400.00"),
-                              "HOUSING": D("1800.00"), "TRAVEL": D("2400.00")}  # fmt: skip
+    assert by_code(sheet) == {
+        "TUITION": D("2500.00"),
+        "BOOKS": D("400.00"),
+        "LIVING": D("4400.00"),
+        "HOUSING": D("1800.00"),
+        "TRAVEL": D("2400.00"),
+    }
     assert (sheet.school_total, sheet.student_total, sheet.total) == (
-        D("2500.00"), D("9000.00"), D("11500.00"),
-    )  # fmt: skip
+        D("2500.00"),
+        D("9000.00"),
+        D("11500.00"),
+    )
 
 
 def test_recomputing_a_draft_is_idempotent_and_keeps_manual_lines(enrollment):
     sheet = services.compute_sheet(enrollment=enrollment)
-    services.sheet_add_manual_line(sheet=sheet, label="Laptop", amount=D("600"), payee="student",
-                                   reason="Program requires a laptop", by=None)  # fmt: skip
+    services.sheet_add_manual_line(
+        sheet=sheet,
+        label="Laptop",
+        amount=D("600"),
+        payee="student",
+        reason="Program requires a laptop",
+        by=None,
+    )
 
     again = services.compute_sheet(enrollment=enrollment)
 
@@ -65,8 +81,9 @@ def test_a_manual_line_needs_a_reason(enrollment):
     sheet = services.compute_sheet(enrollment=enrollment)
 
     with pytest.raises(services.BillingError, match="needs a reason"):
-        services.sheet_add_manual_line(sheet=sheet, label="x", amount=D("5"), payee="student",
-                                       reason=" ", by=None)  # fmt: skip
+        services.sheet_add_manual_line(
+            sheet=sheet, label="x", amount=D("5"), payee="student", reason=" ", by=None
+        )
 
 
 def test_no_rate_schedule_is_a_clear_error():
@@ -85,8 +102,10 @@ def test_validating_schedules_allowances_monthly_and_the_rest_at_session_start(e
     assert sum(p.amount for p in payments) == sheet.total
     tuition = next(p for p in payments if p.code == "TUITION")
     assert (tuition.payee, tuition.school, tuition.due_date) == (
-        "school", enrollment.school, dt.date(2025, 8, 25),
-    )  # fmt: skip
+        "school",
+        enrollment.school,
+        dt.date(2025, 8, 25),
+    )
     assert payments[0].reference.startswith("AVQ-2025F-12345-")
     assert len({p.reference for p in payments}) == len(payments)
 
@@ -96,8 +115,9 @@ def test_a_validated_sheet_is_immutable(enrollment):
     services.sheet_validate(sheet=sheet, by=None, today=dt.date(2025, 8, 1))
 
     with pytest.raises(services.BillingError, match="only a draft changes"):
-        services.sheet_add_manual_line(sheet=sheet, label="x", amount=D("5"), payee="student",
-                                       reason="late", by=None)  # fmt: skip
+        services.sheet_add_manual_line(
+            sheet=sheet, label="x", amount=D("5"), payee="student", reason="late", by=None
+        )
 
 
 def test_validation_is_refused_while_documents_are_missing_and_names_them(enrollment):
@@ -107,8 +127,9 @@ def test_validation_is_refused_while_documents_are_missing_and_names_them(enroll
     )
     sheet = services.compute_sheet(enrollment=enrollment)
 
-    with pytest.raises(services.BillingError, match="Documents are missing: Proof of enrollment, "
-                                                    "Transcript"):  # fmt: skip
+    with pytest.raises(
+        services.BillingError, match="Documents are missing: Proof of enrollment, Transcript"
+    ):
         services.sheet_validate(sheet=sheet, by=None)
     assert not ScheduledPayment.objects.exists()
 
@@ -162,8 +183,10 @@ def test_the_revision_diff_shows_old_new_and_change(enrollment):
 
     rows = {row.code: row for row in services.sheet_diff(sheet=second)}
     assert (rows["LIVING"].old, rows["LIVING"].new, rows["LIVING"].change) == (
-        D("4400.00"), D("4400.00"), D("0.00"),
-    )  # fmt: skip
+        D("4400.00"),
+        D("4400.00"),
+        D("0.00"),
+    )
     assert (rows["CHILDCARE"].old, rows["CHILDCARE"].new) == (None, D("1000.00"))
 
 
@@ -175,8 +198,9 @@ def test_withdrawal_cancels_unsent_payments_and_makes_overpaid_months_a_recovery
     enrollment.status = "active"
     enrollment.save()
 
-    enrollment_withdraw(enrollment=enrollment, by=None, reason="Moved home",
-                        effective=dt.date(2025, 10, 15))  # fmt: skip
+    enrollment_withdraw(
+        enrollment=enrollment, by=None, reason="Moved home", effective=dt.date(2025, 10, 15)
+    )
 
     assert not ScheduledPayment.objects.filter(status="scheduled").exists()
     recovery = Recovery.objects.get()
@@ -189,11 +213,15 @@ def test_computing_takes_the_same_number_of_queries_whatever_the_lines(enrollmen
     with CaptureQueriesContext(connection) as few:
         services.compute_sheet(enrollment=enrollment)
     other = EnrollmentFactory(
-        status="approved", student__dependants=4, student__marital_status="married",
+        status="approved",
+        student__dependants=4,
+        student__marital_status="married",
         session=enrollment.session,
-    )  # fmt: skip
-    CommunityFareFactory(rates=RateScheduleFactory(scholar_year=enrollment.session.scholar_year),
-                         community=other.student.community)  # fmt: skip
+    )
+    CommunityFareFactory(
+        rates=RateScheduleFactory(scholar_year=enrollment.session.scholar_year),
+        community=other.student.community,
+    )
     with CaptureQueriesContext(connection) as many:
         sheet = services.compute_sheet(enrollment=other)
 
@@ -218,8 +246,14 @@ def test_the_pdf_shows_the_student_the_totals_and_every_line(enrollment):
     from pypdf import PdfReader
 
     sheet = services.compute_sheet(enrollment=enrollment)
-    services.sheet_add_manual_line(sheet=sheet, label="Laptop", amount=D("600"), payee="student",
-                                   reason="Program requires a laptop", by=None)  # fmt: skip
+    services.sheet_add_manual_line(
+        sheet=sheet,
+        label="Laptop",
+        amount=D("600"),
+        payee="student",
+        reason="Program requires a laptop",
+        by=None,
+    )
     sheet.refresh_from_db()
 
     pdf = sheet_pdf(sheet)

@@ -20,9 +20,12 @@ CSV = {"date": "Date", "description": "Description", "amount": "Amount"}
 
 def account(name: str, digits: str, currency: str = "CAD") -> BankAccount:
     return BankAccount.objects.create(
-        name=name, institution="Desjardins", account_number=digits, currency=currency,
+        name=name,
+        institution="Desjardins",
+        account_number=digits,
+        currency=currency,
         csv_mapping=CSV,
-    )  # fmt: skip
+    )
 
 
 def line(day: int, amount: str, text: str = "FRAIS") -> ParsedLine:
@@ -31,9 +34,13 @@ def line(day: int, amount: str, text: str = "FRAIS") -> ParsedLine:
 
 def store(parsed: list[ParsedStatement], chosen: BankAccount | None = None):
     return statement_files.statements_store(
-        parsed=parsed, data=repr(parsed).encode(), filename="file.ofx", source_format="ofx",
-        account=chosen, by=None,
-    )  # fmt: skip
+        parsed=parsed,
+        data=repr(parsed).encode(),
+        filename="file.ofx",
+        source_format="ofx",
+        account=chosen,
+        by=None,
+    )
 
 
 @pytest.fixture
@@ -62,8 +69,10 @@ def test_each_statement_of_a_file_goes_to_the_account_it_names(chequing, savings
 
     assert [s.account for s in result.statements] == [chequing, savings, us]
     assert [s.lines.get().amount for s in result.statements] == [
-        Decimal("-10.00"), Decimal("-20.00"), Decimal("-30.00"),
-    ]  # fmt: skip
+        Decimal("-10.00"),
+        Decimal("-20.00"),
+        Decimal("-30.00"),
+    ]
     assert [s.currency for s in result.statements] == ["CAD", "CAD", "USD"]
 
 
@@ -100,8 +109,13 @@ def test_a_statement_in_another_currency_than_its_account_is_refused(chequing):
 
 
 def test_a_closing_balance_is_checked_against_the_previous_statement(chequing):
-    store([ParsedStatement([line(1, "-10.00")], account="4821", opening=Decimal(100),
-                           closing=Decimal(90))])  # fmt: skip
+    store(
+        [
+            ParsedStatement(
+                [line(1, "-10.00")], account="4821", opening=Decimal(100), closing=Decimal(90)
+            )
+        ]
+    )
 
     good = store([ParsedStatement([line(2, "-5.00")], account="4821", closing=Decimal(85))])
     off = store([ParsedStatement([line(3, "-5.00")], account="4821", closing=Decimal(70))])
@@ -126,9 +140,15 @@ def test_the_balance_warning_is_told_in_the_readers_language(chequing):
 
 def test_balances_are_stored_on_the_statement(chequing):
     result = store(
-        [ParsedStatement([line(1, "-10.00")], account="4821", opening=Decimal("100.00"),
-                         closing=Decimal("90.00"))]
-    )  # fmt: skip
+        [
+            ParsedStatement(
+                [line(1, "-10.00")],
+                account="4821",
+                opening=Decimal("100.00"),
+                closing=Decimal("90.00"),
+            )
+        ]
+    )
 
     statement = result.statements[0]
     assert (statement.opening_balance, statement.closing_balance) == (Decimal(100), Decimal(90))
@@ -145,9 +165,12 @@ def finance(client):
 def send(client, name: str, data: bytes, account: BankAccount | None, fmt: str = "csv"):
     return client.post(
         "/finance/statements/upload/",
-        {"account": account.pk if account else "", "format": fmt,
-         "file": SimpleUploadedFile(name, data)},
-    )  # fmt: skip
+        {
+            "account": account.pk if account else "",
+            "format": fmt,
+            "file": SimpleUploadedFile(name, data),
+        },
+    )
 
 
 def csv_rows(count: int) -> bytes:
@@ -239,9 +262,13 @@ def test_a_file_whose_task_was_never_delivered_is_imported_by_the_sweep(
 
 def test_an_import_interrupted_long_ago_is_closed_by_the_sweep(chequing):
     job = StatementImport.objects.create(
-        filename="x.csv", source_format="csv", sha256="0", size=1, account=chequing,
+        filename="x.csv",
+        source_format="csv",
+        sha256="0",
+        size=1,
+        account=chequing,
         status=StatementImport.Status.RUNNING,
-    )  # fmt: skip
+    )
 
     statement_files.statement_files_sweep(now=job.created_at + dt.timedelta(hours=3))
 

@@ -192,8 +192,15 @@ def test_each_preset_has_a_label_and_a_usable_mapping(code):
 
 def test_the_presets_are_the_banks_the_program_uses():
     assert set(PRESETS) == {
-        "desjardins", "rbc", "td", "bmo", "scotiabank", "national", "cibc", "tangerine",
-    }  # fmt: skip
+        "desjardins",
+        "rbc",
+        "td",
+        "bmo",
+        "scotiabank",
+        "national",
+        "cibc",
+        "tangerine",
+    }
 
 
 def line(bank_id: str, amount: str = "1.00") -> ParsedLine:

@@ -101,11 +101,24 @@ CAMT_DAY = (CORPUS / "camt053_month" / "2025-10-01.xml").read_bytes()
         (corpus("rbc.csv"), "pdf", "unknown format 'pdf'"),
     ],
     ids=[
-        "xlsx-as-csv", "xlsx-as-ofx", "csv-as-ofx", "csv-as-xlsx", "ofx-as-csv",
-        "ofx-as-camt", "camt-as-csv", "png-as-csv", "pdf-as-ofx", "xls-as-xlsx",
-        "zip-as-csv", "html-as-csv", "camt054-as-camt053", "empty", "blank", "unknown",
+        "xlsx-as-csv",
+        "xlsx-as-ofx",
+        "csv-as-ofx",
+        "csv-as-xlsx",
+        "ofx-as-csv",
+        "ofx-as-camt",
+        "camt-as-csv",
+        "png-as-csv",
+        "pdf-as-ofx",
+        "xls-as-xlsx",
+        "zip-as-csv",
+        "html-as-csv",
+        "camt054-as-camt053",
+        "empty",
+        "blank",
+        "unknown",
     ],
-)  # fmt: skip
+)
 def test_a_file_of_another_kind_is_refused_saying_what_it_is(data, source_format, message):
     assert refused(data, source_format, PLAIN) == message
 
@@ -126,7 +139,7 @@ def csv(*rows: str, header: str = "Date,Description,Amount") -> bytes:
             "line 2: not a readable CSV line (field larger than field limit (131072))",
         ),
         (
-            csv("2025-09-01,A,\"45,67\""),
+            csv('2025-09-01,A,"45,67"'),
             PLAIN,
             "line 2: '45,67' is not an amount written with a decimal point (45.67)",
         ),
@@ -172,8 +185,13 @@ def csv(*rows: str, header: str = "Date,Description,Amount") -> bytes:
             "line 4: 'US' is not a currency code",
         ),
         (
-            corpus("rbc.csv", (b"-4.00\n", b"-4.00\n\"U.S. Dollar Chequing\",05432-7654321,"
-                               b"9/30/2025,,FEE,,-1.00,-4.00\n")),
+            corpus(
+                "rbc.csv",
+                (
+                    b"-4.00\n",
+                    b'-4.00\n"U.S. Dollar Chequing",05432-7654321,9/30/2025,,FEE,,-1.00,-4.00\n',
+                ),
+            ),
             PRESETS["rbc"].mapping,
             "line 7: the row has an amount in several currencies (CAD, USD)",
         ),
@@ -234,8 +252,7 @@ def csv(*rows: str, header: str = "Date,Description,Amount") -> bytes:
         (
             csv("2025-09-01,A,1.00"),
             {**PLAIN, "debit_values": ["X"], "credit_values": ["x"]},
-            "the column mapping is not usable: a value is both in debit_values and "
-            "credit_values",
+            "the column mapping is not usable: a value is both in debit_values and credit_values",
         ),
         (
             csv("2025-09-01,A,1.00"),
@@ -244,16 +261,35 @@ def csv(*rows: str, header: str = "Date,Description,Amount") -> bytes:
         ),
     ],
     ids=[
-        "nan", "nul", "huge-cell", "decimal-comma-read-as-point", "point-read-as-comma",
-        "not-a-number", "date-format", "debit-and-credit", "negative-credit",
-        "unknown-sign", "credit-sign-negative-amount", "other-currency", "bad-currency",
-        "two-currency-columns", "balances", "same-account-number", "repeated-header",
+        "nan",
+        "nul",
+        "huge-cell",
+        "decimal-comma-read-as-point",
+        "point-read-as-comma",
+        "not-a-number",
+        "date-format",
+        "debit-and-credit",
+        "negative-credit",
+        "unknown-sign",
+        "credit-sign-negative-amount",
+        "other-currency",
+        "bad-currency",
+        "two-currency-columns",
+        "balances",
+        "same-account-number",
+        "repeated-header",
         "no-line",
-        "only-pending", "no-header", "missing-column", "no-mapping", "unknown-key",
-        "named-column-without-header", "delimiter", "debit-and-credit-values",
+        "only-pending",
+        "no-header",
+        "missing-column",
+        "no-mapping",
+        "unknown-key",
+        "named-column-without-header",
+        "delimiter",
+        "debit-and-credit-values",
         "unknown-encoding",
     ],
-)  # fmt: skip
+)
 def test_a_csv_that_cannot_be_imported_is_refused_naming_the_line(data, mapping, message):
     assert refused(data, "csv", mapping) == message
 
@@ -282,8 +318,13 @@ V1 = "ofx_v1_sgml.ofx"
             "transaction 3: missing amount or date (TRNAMT, DTPOSTED)",
         ),
         (
-            corpus(V1, (b"<FITID>202509160002", b"<CURRENCY><CURRATE>1.38<CURSYM>USD"
-                        b"</CURRENCY><FITID>202509160002")),
+            corpus(
+                V1,
+                (
+                    b"<FITID>202509160002",
+                    b"<CURRENCY><CURRATE>1.38<CURSYM>USD</CURRENCY><FITID>202509160002",
+                ),
+            ),
             "transaction 2: the amount is in USD; the statement is in CAD",
         ),
         (
@@ -291,11 +332,15 @@ V1 = "ofx_v1_sgml.ofx"
             "the closing balance (LEDGERBAL): 'lots' is not an amount",
         ),
         (
-            corpus(V1, (b"<CODE>0\r\n<SEVERITY>INFO\r\n</STATUS>\r\n<DTSERVER>",
-                        b"<CODE>15500\r\n<SEVERITY>ERROR\r\n<MESSAGE>Mot de passe expir\xe9"
-                        b"\r\n</STATUS>\r\n<DTSERVER>")),
-            "the bank answered with an error instead of a statement "
-            "(15500: Mot de passe expiré)",
+            corpus(
+                V1,
+                (
+                    b"<CODE>0\r\n<SEVERITY>INFO\r\n</STATUS>\r\n<DTSERVER>",
+                    b"<CODE>15500\r\n<SEVERITY>ERROR\r\n<MESSAGE>Mot de passe expir\xe9"
+                    b"\r\n</STATUS>\r\n<DTSERVER>",
+                ),
+            ),
+            "the bank answered with an error instead of a statement (15500: Mot de passe expiré)",
         ),
         (b"OFXHEADER:100\nDATA:OFXSGML\n\nnonsense", "not a readable OFX file (no <OFX> element)"),
         (
@@ -321,11 +366,21 @@ V1 = "ofx_v1_sgml.ofx"
         ),
     ],
     ids=[
-        "nan", "nul", "date", "no-amount", "foreign-currency", "balance", "signon-error",
-        "no-ofx-element", "nested", "no-statement", "no-transaction", "charset",
+        "nan",
+        "nul",
+        "date",
+        "no-amount",
+        "foreign-currency",
+        "balance",
+        "signon-error",
+        "no-ofx-element",
+        "nested",
+        "no-statement",
+        "no-transaction",
+        "charset",
         "same-account-number",
     ],
-)  # fmt: skip
+)
 def test_an_ofx_that_cannot_be_imported_is_refused_naming_the_transaction(data, message):
     assert refused(data, "ofx") == message
 
@@ -352,13 +407,20 @@ def test_an_ofx_that_cannot_be_imported_is_refused_naming_the_transaction(data, 
             "entry 1: missing amount, credit/debit indicator or date",
         ),
         (
-            corpus("camt053_v08_balances.xml", (b"<Amt Ccy=\"CAD\">1500.00</Amt><CdtDbtInd>DBIT",
-                                                b"<Amt Ccy=\"CAD\">1500.00</Amt><CdtDbtInd>")),
+            corpus(
+                "camt053_v08_balances.xml",
+                (
+                    b'<Amt Ccy="CAD">1500.00</Amt><CdtDbtInd>DBIT',
+                    b'<Amt Ccy="CAD">1500.00</Amt><CdtDbtInd>',
+                ),
+            ),
             "balance PRCD: missing credit/debit indicator",
         ),
         (
-            corpus("camt053_batch.xml", (b'<Amt Ccy="CAD">1100.00</Amt></TxAmt>',
-                                         b'<Amt Ccy="CAD">11OO.00</Amt></TxAmt>')),
+            corpus(
+                "camt053_batch.xml",
+                (b'<Amt Ccy="CAD">1100.00</Amt></TxAmt>', b'<Amt Ccy="CAD">11OO.00</Amt></TxAmt>'),
+            ),
             "entry 1, transaction 1: '11OO.00' is not an amount",
         ),
         (
@@ -376,10 +438,16 @@ def test_an_ofx_that_cannot_be_imported_is_refused_naming_the_transaction(data, 
         ),
     ],
     ids=[
-        "balances", "other-currency", "no-date", "balance-sign", "detail-amount",
-        "only-pending", "entities", "not-a-statement",
+        "balances",
+        "other-currency",
+        "no-date",
+        "balance-sign",
+        "detail-amount",
+        "only-pending",
+        "entities",
+        "not-a-statement",
     ],
-)  # fmt: skip
+)
 def test_a_camt053_that_cannot_be_imported_is_refused_naming_the_entry(data, message):
     assert refused(data, "camt053") == message
 

@@ -92,11 +92,19 @@ def test_an_excel_export_without_header_is_read_by_column_numbers():
 
 def test_a_banks_preset_reads_its_excel_export_too():
     data = workbook(
-        ["Account Type", "Account Number", "Transaction Date", "Cheque Number",
-         "Description 1", "Description 2", "CAD$", "USD$"],
+        [
+            "Account Type",
+            "Account Number",
+            "Transaction Date",
+            "Cheque Number",
+            "Description 1",
+            "Description 2",
+            "CAD$",
+            "USD$",
+        ],
         ["Chequing", "05432-1234567", "9/2/2025", None, "DEPOSIT", "GOUV", 25000, None],
         ["US Chequing", "05432-7654321", "9/4/2025", None, "WIRE", None, None, 1200],
-    )  # fmt: skip
+    )
 
     statements = read_file(data, source_format="xlsx", mapping=PRESETS["rbc"].mapping)
 

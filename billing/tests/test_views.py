@@ -583,10 +583,13 @@ def test_an_import_failing_for_a_reason_of_ours_is_told_in_french(finance, accou
 
     response = finance.post(
         "/finance/statements/upload/",
-        {"account": account.pk, "format": "csv",
-         "file": SimpleUploadedFile("s.csv", b"Date,Description,Amount\n2025-09-01,X,-1.00\n")},
+        {
+            "account": account.pk,
+            "format": "csv",
+            "file": SimpleUploadedFile("s.csv", b"Date,Description,Amount\n2025-09-01,X,-1.00\n"),
+        },
         HTTP_ACCEPT_LANGUAGE="fr",
-    )  # fmt: skip
+    )
 
     assert told(response) == [
         "s.csv n'a pas été importé : L'importation a échoué pour une raison qui tient à nous, "

@@ -42,9 +42,12 @@ def post(client, data, key, **extra):
     payload = data if isinstance(data, (str, bytes)) else json.dumps(data)
     headers = {"HTTP_X_API_KEY": key} if key is not None else {}
     return client.post(
-        "/api/index/", payload, content_type=extra.pop("content_type", "application/json"),
-        **headers, **extra,
-    )  # fmt: skip
+        "/api/index/",
+        payload,
+        content_type=extra.pop("content_type", "application/json"),
+        **headers,
+        **extra,
+    )
 
 
 def test_a_new_object_is_indexed_with_201(client, api_key, stored):
@@ -53,10 +56,17 @@ def test_a_new_object_is_indexed_with_201(client, api_key, stored):
     assert response.status_code == 201
     row = DocumentIndex.objects.get()
     assert (row.s3_key, row.category, row.size, row.filename) == (
-        KEY, "transcript", len(PDF), "Transcript Fall.pdf",
-    )  # fmt: skip
-    assert response.json() == {"id": row.pk, "s3_key": KEY, "category": "transcript",
-                               "size": len(PDF)}  # fmt: skip
+        KEY,
+        "transcript",
+        len(PDF),
+        "Transcript Fall.pdf",
+    )
+    assert response.json() == {
+        "id": row.pk,
+        "s3_key": KEY,
+        "category": "transcript",
+        "size": len(PDF),
+    }
 
 
 def test_the_same_call_twice_updates_with_200_and_leaves_one_row(client, api_key, stored):
@@ -406,9 +416,11 @@ def test_a_row_a_bucket_scan_made_is_relabelled_by_the_producer_and_becomes_its(
     client, api_key, stored
 ):
     DocumentIndexFactory(
-        student=Student.objects.get(status_no="12345"), s3_key=KEY, filename="scan.pdf",
+        student=Student.objects.get(status_no="12345"),
+        s3_key=KEY,
+        filename="scan.pdf",
         source_model="reindex",
-    )  # fmt: skip
+    )
 
     response = post(client, body(filename="Relevé.pdf"), api_key)
 

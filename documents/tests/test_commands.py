@@ -120,10 +120,13 @@ def test_create_api_key_exits_2_with_one_line_when_the_database_is_unreachable()
     from django.conf import settings
 
     run = subprocess.run(
-        [sys.executable, "manage.py", "create_api_key", "scanner"], cwd=settings.BASE_DIR,
+        [sys.executable, "manage.py", "create_api_key", "scanner"],
+        cwd=settings.BASE_DIR,
         env={**os.environ, "DEBUG": "1", "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/x"},
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert run.returncode == 2, run.stderr
     assert run.stderr.startswith("CommandError: the database did not answer: ")

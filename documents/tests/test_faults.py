@@ -513,9 +513,13 @@ def test_verify_documents_exits_2_with_one_line_on_stderr_when_s3_is_unreachable
     }
 
     run = subprocess.run(
-        [sys.executable, "manage.py", "verify_documents"], cwd=django_settings.BASE_DIR,
-        env=environment, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [sys.executable, "manage.py", "verify_documents"],
+        cwd=django_settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert run.returncode == 2, run.stderr
     assert run.stderr.strip().startswith("CommandError: the storage did not answer: LIST")

@@ -55,14 +55,20 @@ def test_inputs_that_would_make_a_bad_key_are_refused_naming_the_part(overrides,
 
 @pytest.mark.parametrize(
     ("qualifier", "slug"),
-    [("INV 2025/17", "transcript-inv-2025-17"), ("fall/../x", "transcript-fall-x"),
-     ("A\\B", "transcript-a-b")],
-)  # fmt: skip
+    [
+        ("INV 2025/17", "transcript-inv-2025-17"),
+        ("fall/../x", "transcript-fall-x"),
+        ("A\\B", "transcript-a-b"),
+    ],
+)
 def test_a_qualifiers_separators_become_dashes_never_a_path(qualifier, slug):
     parts = keys.document_key(
-        status_no="12345", scholar_year="2025-2026", document_type="transcript",
-        qualifier=qualifier, filename="t.pdf",
-    )  # fmt: skip
+        status_no="12345",
+        scholar_year="2025-2026",
+        document_type="transcript",
+        qualifier=qualifier,
+        filename="t.pdf",
+    )
 
     assert parts.key == f"12345/2025-2026/{slug}.pdf"
 
@@ -89,8 +95,11 @@ def test_parse_key_reads_the_parts_back():
     parts = keys.parse_key("12345/2025-2026/proof-of-enrollment-fall.pdf")
 
     assert (parts.status_no, parts.scholar_year, parts.slug, parts.ext) == (
-        "12345", "2025-2026", "proof-of-enrollment-fall", "pdf",
-    )  # fmt: skip
+        "12345",
+        "2025-2026",
+        "proof-of-enrollment-fall",
+        "pdf",
+    )
 
 
 @pytest.mark.parametrize(

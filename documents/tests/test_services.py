@@ -52,8 +52,11 @@ def test_storing_indexes_at_once_and_puts_the_object_at_its_key_when_the_transac
     assert stored_keys() == ["12345/2025-2026/identity.pdf"]
     index = DocumentIndex.objects.get()
     assert (index.s3_key, index.category, index.student_reference, index.scholar_year) == (
-        "12345/2025-2026/identity.pdf", "identity", "12345", "2025-2026",
-    )  # fmt: skip
+        "12345/2025-2026/identity.pdf",
+        "identity",
+        "12345",
+        "2025-2026",
+    )
     assert index.source_model == "scholarships.studentdocument"
 
 
@@ -194,8 +197,10 @@ def test_reindex_builds_rows_for_objects_that_have_none():
 
     row = DocumentIndex.objects.get()
     assert (row.s3_key, row.category, row.size) == (
-        "12345/2025-2026/transcript-fall.pdf", "transcript", len(PDF),
-    )  # fmt: skip
+        "12345/2025-2026/transcript-fall.pdf",
+        "transcript",
+        len(PDF),
+    )
     assert report.created == 1
     assert dict(report.skipped) == {
         "99999/2025-2026/identity.pdf": "no student with status_no 99999",

@@ -342,9 +342,11 @@ def test_a_student_gets_404_for_their_own_document_of_a_type_not_meant_for_stude
     from documents.models import DocumentType
 
     DocumentType.objects.create(
-        code="counsellor-note", name="Counsellor's note", applies_to="student",
+        code="counsellor-note",
+        name="Counsellor's note",
+        applies_to="student",
         shown_to_student=False,
-    )  # fmt: skip
+    )
     owner = UserFactory()
     note = DocumentIndexFactory(category="counsellor-note", student__user=owner)
     shown = stored_document(category="transcript", student=note.student)

@@ -106,9 +106,13 @@ def test_refuse_action_with_a_reason_refuses(client, staff):
 
     client.post(
         CHANGELIST,
-        {"action": "refuse", "_selected_action": [enrollment.pk], "apply": "1",
-         "reason": "Program not eligible"},
-    )  # fmt: skip
+        {
+            "action": "refuse",
+            "_selected_action": [enrollment.pk],
+            "apply": "1",
+            "reason": "Program not eligible",
+        },
+    )
 
     enrollment.refresh_from_db()
     assert (enrollment.status, enrollment.status_reason) == ("refused", "Program not eligible")
@@ -119,9 +123,14 @@ def test_withdraw_action_takes_an_effective_date(client, staff):
 
     client.post(
         CHANGELIST,
-        {"action": "withdraw", "_selected_action": [enrollment.pk], "apply": "1",
-         "reason": "Moved back home", "effective": "2025-10-20"},
-    )  # fmt: skip
+        {
+            "action": "withdraw",
+            "_selected_action": [enrollment.pk],
+            "apply": "1",
+            "reason": "Moved back home",
+            "effective": "2025-10-20",
+        },
+    )
 
     enrollment.refresh_from_db()
     assert (enrollment.status, str(enrollment.withdrawn_on)) == ("withdrawn", "2025-10-20")
@@ -155,9 +164,16 @@ def test_admin_form_refuses_a_closed_year(client, staff):
 
     response = client.post(
         "/admin/enrollment/enrollment/add/",
-        {"student": student.pk, "session": session.pk, "school": program.school_id,
-         "program": program.pk, "load": "full_time", "credits": "15", "residence": "home"},
-    )  # fmt: skip
+        {
+            "student": student.pk,
+            "session": session.pk,
+            "school": program.school_id,
+            "program": program.pk,
+            "load": "full_time",
+            "credits": "15",
+            "residence": "home",
+        },
+    )
 
     assert response.status_code == 200
     assert b"closed to new enrollments" in response.content
@@ -198,9 +214,14 @@ def test_staff_refuse_a_received_document_with_a_reason(
     page = client.post(url, {"action": "refuse", "_selected_action": [item.pk], **seen})
     client.post(
         url,
-        {"action": "refuse", "_selected_action": [item.pk], "apply": "1", "reason": "Blurry",
-         **seen},
-    )  # fmt: skip
+        {
+            "action": "refuse",
+            "_selected_action": [item.pk],
+            "apply": "1",
+            "reason": "Blurry",
+            **seen,
+        },
+    )
 
     assert b"Refuse the selected documents" in page.content
     item.refresh_from_db()
@@ -393,9 +414,14 @@ def test_the_program_picker_offers_only_the_chosen_schools_programs(client, staf
 
     response = client.get(
         "/admin/autocomplete/",
-        {"app_label": "enrollment", "model_name": "enrollment", "field_name": "program",
-         "term": "Nursing", "school": mine.school_id},
-    )  # fmt: skip
+        {
+            "app_label": "enrollment",
+            "model_name": "enrollment",
+            "field_name": "program",
+            "term": "Nursing",
+            "school": mine.school_id,
+        },
+    )
 
     assert [row["id"] for row in response.json()["results"]] == [str(mine.pk)]
     assert other.school_id != mine.school_id
@@ -407,9 +433,16 @@ def test_a_program_of_another_school_is_refused_with_a_clear_message(client, sta
 
     response = client.post(
         f"{CHANGELIST}add/",
-        {"student": student.pk, "session": session.pk, "school": elsewhere.school_id,
-         "program": program.pk, "load": "full_time", "credits": "15", "residence": "home"},
-    )  # fmt: skip
+        {
+            "student": student.pk,
+            "session": session.pk,
+            "school": elsewhere.school_id,
+            "program": program.pk,
+            "load": "full_time",
+            "credits": "15",
+            "residence": "home",
+        },
+    )
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["program"] == [

@@ -37,8 +37,10 @@ def test_requirements_apply_to_all_or_by_school_kind_or_load():
     assert codes == ["proof-of-enrollment"]
     university_part_time = EnrollmentFactory(program__school__kind="university", load="part_time")
     assert {t.code for t in checklist.required_types(university_part_time)} == {
-        "proof-of-enrollment", "transcript", "schedule",
-    }  # fmt: skip
+        "proof-of-enrollment",
+        "transcript",
+        "schedule",
+    }
 
 
 def test_submitting_an_enrollment_opens_its_checklist_with_every_item_missing():
@@ -50,8 +52,9 @@ def test_submitting_an_enrollment_opens_its_checklist_with_every_item_missing():
 
     assert sorted(enrollment.checklist.values_list("status", flat=True)) == [Item.MISSING] * 2
     assert [t.code for t in checklist.checklist_outstanding(enrollment)] == [
-        "proof-of-enrollment", "transcript",
-    ]  # fmt: skip
+        "proof-of-enrollment",
+        "transcript",
+    ]
 
 
 def test_an_uploaded_document_makes_its_item_received(django_capture_on_commit_callbacks):

@@ -59,9 +59,13 @@ def data_request_create(
     if received_on > timezone.localdate():
         raise PrivacyError(_("The date received cannot be in the future."))
     request = DataRequest(
-        student=student, kind=kind, channel=channel, received_on=received_on, details=details,
+        student=student,
+        kind=kind,
+        channel=channel,
+        received_on=received_on,
+        details=details,
         handled_by=by if by is not None and by.is_staff else None,
-    )  # fmt: skip
+    )
     request.due_on = received_on + dt.timedelta(days=30)
     _validate(request)
     request.save()
@@ -94,9 +98,11 @@ def data_export_request(*, student: Student, by: AbstractBaseUser) -> DataReques
     if open_request is not None:
         return open_request
     return data_request_create(
-        student=student, kind=DataRequest.Kind.PORTABILITY, channel=DataRequest.Channel.PORTAL,
+        student=student,
+        kind=DataRequest.Kind.PORTABILITY,
+        channel=DataRequest.Channel.PORTAL,
         by=by,
-    )  # fmt: skip
+    )
 
 
 def export_key(request: DataRequest) -> str:
@@ -134,9 +140,11 @@ def data_export_url(*, request: DataRequest) -> str:
         raise PrivacyError(_("The export is not ready yet: try again in a minute."))
     name = f"avataq-{request.student.status_no}-{request.export_built_at:%Y-%m-%d}.zip"
     return document_storage().download_url(
-        request.export_key, filename=name, content_type="application/zip",
+        request.export_key,
+        filename=name,
+        content_type="application/zip",
         ttl=settings.DOCUMENT_URL_TTL,
-    )  # fmt: skip
+    )
 
 
 @transaction.atomic
@@ -190,14 +198,20 @@ def correction_request_create(
     if _shown_value(student, field) == proposed_value.strip():
         raise PrivacyError(_("This is already the value on file."))
     request = data_request_create(
-        student=student, kind=DataRequest.Kind.CORRECTION, channel=DataRequest.Channel.PORTAL,
-        by=by, details=explanation,
-    )  # fmt: skip
+        student=student,
+        kind=DataRequest.Kind.CORRECTION,
+        channel=DataRequest.Channel.PORTAL,
+        by=by,
+        details=explanation,
+    )
     correction = CorrectionRequest(
-        student=student, request=request, field=field,
+        student=student,
+        request=request,
+        field=field,
         current_value=_shown_value(student, field)[:200],
-        proposed_value=proposed_value.strip()[:200], explanation=explanation.strip(),
-    )  # fmt: skip
+        proposed_value=proposed_value.strip()[:200],
+        explanation=explanation.strip(),
+    )
     _validate(correction)
     correction.save()
     return correction
@@ -271,10 +285,12 @@ def files_opened(*, user_id: int, day: dt.date) -> int:
     )
     documents = set(
         DocumentAccess.objects.filter(
-            user_id=user_id, accessed_at__gte=start, accessed_at__lt=end,
+            user_id=user_id,
+            accessed_at__gte=start,
+            accessed_at__lt=end,
             document__student__isnull=False,
         ).values_list("document__student_id", flat=True)
-    )  # fmt: skip
+    )
     return len(records | documents)
 
 
@@ -304,8 +320,13 @@ def privacy_alert_check(*, user_id: int, day: dt.date | None = None) -> PrivacyA
         report = absolute_url(reverse("admin:portal_privacyalert_change", args=[alert.pk]))
         language = settings.LANGUAGE_CODE  # the officer reads the site's language
         with translation.override(language):
-            values = {"user": user.get_username(), "count": count, "limit": limit,
-                      "day": formats.date_format(day), "report": report}  # fmt: skip
+            values = {
+                "user": user.get_username(),
+                "count": count,
+                "limit": limit,
+                "day": formats.date_format(day),
+                "report": report,
+            }
             subject = _("Privacy alert: %(user)s opened %(count)d student files") % values
             body = (
                 _(

@@ -143,10 +143,14 @@ def retention_due(*, today: dt.date | None = None) -> list[Due]:
             .filter(Q(last_activity__isnull=True) | Q(last_activity__date__lt=cutoff))
         )
         due += [
-            Due(Kind.NEVER_ENROLLED, years,
-                _("Applicant record #%(id)s (never enrolled)") % {"id": pk}, pk)
+            Due(
+                Kind.NEVER_ENROLLED,
+                years,
+                _("Applicant record #%(id)s (never enrolled)") % {"id": pk},
+                pk,
+            )
             for pk in never.values_list("pk", flat=True)
-        ]  # fmt: skip
+        ]
     if Kind.BANK_DETAILS in rules:
         years = rules[Kind.BANK_DETAILS]
         cutoff = _years_before(today, years)
@@ -160,10 +164,14 @@ def retention_due(*, today: dt.date | None = None) -> list[Due]:
             )
         )
         due += [
-            Due(Kind.BANK_DETAILS, years,
-                _("Bank details of student record #%(id)s") % {"id": student_id}, student_id)
+            Due(
+                Kind.BANK_DETAILS,
+                years,
+                _("Bank details of student record #%(id)s") % {"id": student_id},
+                student_id,
+            )
             for student_id in details.values_list("student_id", flat=True)
-        ]  # fmt: skip
+        ]
     if Kind.LOGS in rules:
         years = rules[Kind.LOGS]
         cutoff = timezone.make_aware(dt.datetime.combine(_years_before(today, years), dt.time.min))
@@ -179,9 +187,14 @@ def retention_due(*, today: dt.date | None = None) -> list[Due]:
         }
         if any(counts.values()):
             due.append(
-                Due(Kind.LOGS, years, _("Logs written before %(day)s") % {"day": cutoff.date()},
-                    cutoff=cutoff, counts=counts)
-            )  # fmt: skip
+                Due(
+                    Kind.LOGS,
+                    years,
+                    _("Logs written before %(day)s") % {"day": cutoff.date()},
+                    cutoff=cutoff,
+                    counts=counts,
+                )
+            )
     return due
 
 
@@ -235,8 +248,15 @@ def _bank_details_anonymise(student: Student) -> int:
     details.account_last3 = ""
     if details.scheme == BankDetails.Scheme.CANADA:
         details.institution, details.transit = "000", "00000"
-    details.save(update_fields=["holder_name", "account_ciphertext", "account_last3",
-                                "institution", "transit"])  # fmt: skip
+    details.save(
+        update_fields=[
+            "holder_name",
+            "account_ciphertext",
+            "account_last3",
+            "institution",
+            "transit",
+        ]
+    )
     details.history.all().delete()  # past versions hold the name and numbers
     BankDetailsAccess.objects.filter(details=details).delete()
     return 1
@@ -294,9 +314,13 @@ def _destroy_student(due: Due, by: AbstractBaseUser) -> DestructionRecord:
         counts = _documents_destroy(student)
         counts |= _student_anonymise(student)
     return DestructionRecord.objects.create(
-        kind=due.kind, years=due.years, student_id_ref=student.pk, what=due.what,
-        counts=counts, confirmed_by=by,
-    )  # fmt: skip
+        kind=due.kind,
+        years=due.years,
+        student_id_ref=student.pk,
+        what=due.what,
+        counts=counts,
+        confirmed_by=by,
+    )
 
 
 @transaction.atomic

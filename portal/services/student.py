@@ -48,9 +48,15 @@ def application_submit(
     """The student's application: a new enrollment, submitted at once (the checklist of
     documents follows), through the enrollment workflow."""
     enrollment = enrollment_create(
-        student=student, session=session, school=school, program=program, load=load,
-        residence=residence, credits=credits, by=by,
-    )  # fmt: skip
+        student=student,
+        session=session,
+        school=school,
+        program=program,
+        load=load,
+        residence=residence,
+        credits=credits,
+        by=by,
+    )
     return enrollment_submit(enrollment=enrollment, by=by)
 
 

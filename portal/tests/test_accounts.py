@@ -279,9 +279,11 @@ def test_claims_from_one_address_stop_matching_after_twenty_refusals():
     StudentFactory(status_no="99999", date_of_birth=DOB)
     for n in range(accounts.CLAIM_ATTEMPTS_PER_ADDRESS):
         accounts.student_claim(
-            account=AccountFactory(), status_no=f"{n:05d}", date_of_birth=DOB,
+            account=AccountFactory(),
+            status_no=f"{n:05d}",
+            date_of_birth=DOB,
             ip_address="198.51.100.7",
-        )  # fmt: skip
+        )
 
     refused = accounts.student_claim(
         account=AccountFactory(), status_no="99999", date_of_birth=DOB, ip_address="198.51.100.7"

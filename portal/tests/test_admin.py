@@ -32,18 +32,26 @@ def add_rows(count: int) -> None:
         student = portal_student()
         account = student.user.portal_account
         OutgoingEmail.objects.create(
-            to=account.email, template_code="payment_sent", language="en",
-            subject="s", body="b", student=student,
-        )  # fmt: skip
-        ClaimAttempt.objects.create(
-            account=AccountFactory(), status_no="1", date_of_birth=dt.date(2000, 1, 1),
+            to=account.email,
+            template_code="payment_sent",
+            language="en",
+            subject="s",
+            body="b",
             student=student,
-        )  # fmt: skip
+        )
+        ClaimAttempt.objects.create(
+            account=AccountFactory(),
+            status_no="1",
+            date_of_birth=dt.date(2000, 1, 1),
+            student=student,
+        )
         Invitation.objects.create(
-            student=StudentFactory(), email=f"i{student.pk}@example.org",
-            token_hash=f"{student.pk:064d}", created_by=staff,
+            student=StudentFactory(),
+            email=f"i{student.pk}@example.org",
+            token_hash=f"{student.pk:064d}",
+            created_by=staff,
             expires_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
-        )  # fmt: skip
+        )
 
 
 @pytest.mark.parametrize(
@@ -68,9 +76,15 @@ def test_portal_changelists_do_not_grow_with_rows(admin_client, url):
 # --- Staff do the portal's support work (the claim alert email links here) -------------------
 @pytest.mark.parametrize(
     "url",
-    ["/admin/portal/claimattempt/", "/admin/portal/outgoingemail/", "/admin/portal/invitation/",
-     "/admin/portal/invitation/add/", "/admin/portal/account/", "/admin/portal/mailtemplate/"],
-)  # fmt: skip
+    [
+        "/admin/portal/claimattempt/",
+        "/admin/portal/outgoingemail/",
+        "/admin/portal/invitation/",
+        "/admin/portal/invitation/add/",
+        "/admin/portal/account/",
+        "/admin/portal/mailtemplate/",
+    ],
+)
 def test_staff_open_the_portal_support_screens(client, url):
     client.force_login(StaffUserFactory(group="Staff"))
 

@@ -22,7 +22,7 @@ from avataq.tests.browser import (
     data_migration_rows,
     needs_chromium,
     this_years_sessions,
-)  # fmt: skip
+)
 from billing import services as billing_services
 from billing.models import RateSchedule
 from billing.tests.factories import CommunityFareFactory, SchoolFeeFactory

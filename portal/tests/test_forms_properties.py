@@ -33,11 +33,27 @@ fuzz = hypothesis_settings(
 
 # Form data is text without lone surrogates (a browser cannot send them); st.text()
 # gives everything else, NUL included.
-LONG = st.builds(lambda text, n: (text * n)[:100_000], st.text(min_size=1, max_size=3),
-                 st.integers(1_000, 100_000))  # fmt: skip
-ODD = st.sampled_from(["", " ", "\x00", "a\x00b", "\t\n\r", "\u00a0", "\u200b", "\ufeff",
-                       "é" * 151, "\U0001d552@example.org", "<script>",
-                       "%s %(x)s {{ x }}"])  # fmt: skip
+LONG = st.builds(
+    lambda text, n: (text * n)[:100_000],
+    st.text(min_size=1, max_size=3),
+    st.integers(1_000, 100_000),
+)
+ODD = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "a\x00b",
+        "\t\n\r",
+        "\u00a0",
+        "\u200b",
+        "\ufeff",
+        "é" * 151,
+        "\U0001d552@example.org",
+        "<script>",
+        "%s %(x)s {{ x }}",
+    ]
+)
 
 
 def text_or(*plausible: str) -> st.SearchStrategy[str]:

@@ -115,9 +115,11 @@ def test_a_sent_email_keeps_no_one_time_link(django_capture_on_commit_callbacks)
     link = "https://portal.example.org/account/reset/MQ/c4k2-0123456789abcdef/"
     with django_capture_on_commit_callbacks(execute=True):
         email = mail_queue(
-            code="password_reset", to="annie@example.org", language="en",
+            code="password_reset",
+            to="annie@example.org",
+            language="en",
             context={"reset_url": link, "hours": 3},
-        )  # fmt: skip
+        )
 
     email.refresh_from_db()
     assert link in django_mail.outbox[0].body  # the student got the link
@@ -130,9 +132,11 @@ def test_an_email_not_sent_yet_keeps_its_link_for_the_next_try(settings):
     settings.EMAIL_USE_TLS = False
     link = "https://portal.example.org/account/reset/MQ/c4k2-0123456789abcdef/"
     email = mail_queue(
-        code="password_reset", to="annie@example.org", language="en",
+        code="password_reset",
+        to="annie@example.org",
+        language="en",
         context={"reset_url": link, "hours": 3},
-    )  # fmt: skip
+    )
 
     outgoing_email_send(email_id=email.pk)
 
@@ -142,9 +146,11 @@ def test_an_email_not_sent_yet_keeps_its_link_for_the_next_try(settings):
 
 def queue_reset_email(language: str = "en") -> OutgoingEmail:
     return mail_queue(
-        code="password_reset", to="annie@example.org", language=language,
+        code="password_reset",
+        to="annie@example.org",
+        language=language,
         context={"reset_url": "https://x/reset/", "hours": 3},
-    )  # fmt: skip
+    )
 
 
 def closed_port() -> int:
@@ -327,9 +333,12 @@ def test_a_second_request_within_five_minutes_sends_nothing_more():
 
 def reset_email_sent(ago: dt.timedelta) -> None:
     email = OutgoingEmail.objects.create(
-        to="annie@example.org", template_code="password_reset", language="en",
-        subject="Reset", body="…",
-    )  # fmt: skip
+        to="annie@example.org",
+        template_code="password_reset",
+        language="en",
+        subject="Reset",
+        body="…",
+    )
     OutgoingEmail.objects.filter(pk=email.pk).update(created_at=timezone.now() - ago)
 
 
@@ -358,8 +367,9 @@ def test_the_check_reads_the_index_not_the_whole_outbox():
 
     sql, params = (
         OutgoingEmail.objects.filter(to__iexact="a@example.org", template_code="password_reset")
-        .values("pk").query.sql_with_params()
-    )  # fmt: skip
+        .values("pk")
+        .query.sql_with_params()
+    )
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
@@ -371,9 +381,11 @@ def test_the_check_reads_the_index_not_the_whole_outbox():
 # --- at most once, whatever dies when -----------------------------------------------------
 def queued_email() -> OutgoingEmail:
     return mail_queue(
-        code="password_reset", to="annie@example.org", language="en",
+        code="password_reset",
+        to="annie@example.org",
+        language="en",
         context={"reset_url": "https://x/account/reset/a/b/", "hours": 3},
-    )  # fmt: skip
+    )
 
 
 def test_the_attempt_is_recorded_before_the_mail_server_is_called(monkeypatch):

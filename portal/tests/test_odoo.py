@@ -100,8 +100,12 @@ def mail_templates(folder, *rows: list[str]) -> None:
     """A ``mail.template`` export in the folder, as Odoo writes it."""
     from avataq.odoo.tests.exports import Table, write_exports
 
-    table = Table("mail.template", "Email Templates (mail.template).csv",
-                  ["id", "name", "subject", "body_html"], [list(r) for r in rows])  # fmt: skip
+    table = Table(
+        "mail.template",
+        "Email Templates (mail.template).csv",
+        ["id", "name", "subject", "body_html"],
+        [list(r) for r in rows],
+    )
     write_exports(folder, {"mail.template": table})
 
 
@@ -109,8 +113,10 @@ def mapping_with_templates(tmp_path, language: str = "en") -> str:
     from avataq.odoo.mapping import DEFAULT_MAPPING
 
     text = DEFAULT_MAPPING.read_text(encoding="utf-8")
-    text = text.replace('[mail_template.fields]\nlanguage = "=en"',
-                        f'[mail_template.fields]\nlanguage = "={language}"')  # fmt: skip
+    text = text.replace(
+        '[mail_template.fields]\nlanguage = "=en"',
+        f'[mail_template.fields]\nlanguage = "={language}"',
+    )
     text = text.replace(
         "[mail_template.values.code]\n",
         f'[mail_template.values.code]\n"{INVITATION}" = "account_invitation"\n'
@@ -175,8 +181,15 @@ def test_a_mail_template_that_would_lose_its_link_is_refused(exports, tmp_path):
 
 
 def test_a_mail_template_named_by_its_odoo_name_is_imported(exports, tmp_path):
-    mail_templates(exports, ["__export__.mail_template_12_cd", "Avataq: paiement",
-                             "Paiement envoyé", "<p>{{ object.firstname }}</p>"])  # fmt: skip
+    mail_templates(
+        exports,
+        [
+            "__export__.mail_template_12_cd",
+            "Avataq: paiement",
+            "Paiement envoyé",
+            "<p>{{ object.firstname }}</p>",
+        ],
+    )
     _code, output = import_odoo(str(exports), "--mapping", mapping_with_templates(tmp_path))
     # Refused: the payment email's link (payments_url) would be lost; found by its name.
     assert "the email would lose its link(s) payments_url" in output

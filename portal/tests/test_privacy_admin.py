@@ -113,15 +113,23 @@ def test_staff_record_a_written_request_through_the_admin(client, staff):
 
     response = client.post(
         reverse("admin:portal_datarequest_add"),
-        {"student": student.pk, "kind": "deletion", "channel": "written",
-         "received_on": "2025-03-03", "details": "Letter of March 1st"},
-    )  # fmt: skip
+        {
+            "student": student.pk,
+            "kind": "deletion",
+            "channel": "written",
+            "received_on": "2025-03-03",
+            "details": "Letter of March 1st",
+        },
+    )
 
     assert response.status_code == 302, response.content
     request = DataRequest.objects.get(student=student)
     assert (request.kind, request.due_on, request.handled_by, request.status) == (
-        "deletion", dt.date(2025, 4, 2), staff, "open",
-    )  # fmt: skip
+        "deletion",
+        dt.date(2025, 4, 2),
+        staff,
+        "open",
+    )
 
 
 def test_staff_record_an_incident_through_the_admin(client, staff):
@@ -129,12 +137,20 @@ def test_staff_record_an_incident_through_the_admin(client, staff):
 
     response = client.post(
         reverse("admin:portal_confidentialityincident_add"),
-        {"occurred_on": "2025-05-01", "discovered_on": "2025-05-02",
-         "nature": "A list of students emailed to the wrong school",
-         "information": "Names and status numbers", "students": [s.pk for s in concerned],
-         "people_count": "0", "risk": "low", "risk_assessment": "No sensitive information",
-         "measures": "", "regulator_notified_on": "", "people_notified_on": "2025-05-03"},
-    )  # fmt: skip
+        {
+            "occurred_on": "2025-05-01",
+            "discovered_on": "2025-05-02",
+            "nature": "A list of students emailed to the wrong school",
+            "information": "Names and status numbers",
+            "students": [s.pk for s in concerned],
+            "people_count": "0",
+            "risk": "low",
+            "risk_assessment": "No sensitive information",
+            "measures": "",
+            "regulator_notified_on": "",
+            "people_notified_on": "2025-05-03",
+        },
+    )
 
     assert response.status_code == 302, response.content
     incident = ConfidentialityIncident.objects.get()

@@ -113,9 +113,12 @@ def test_signup_without_accepting_the_notice_is_refused_and_creates_nothing(clie
 
     response = client.post(
         reverse("portal:signup"),
-        {"email": "new@example.org", "password1": "a long unusual passphrase 42",
-         "password2": "a long unusual passphrase 42"},
-    )  # fmt: skip
+        {
+            "email": "new@example.org",
+            "password1": "a long unusual passphrase 42",
+            "password2": "a long unusual passphrase 42",
+        },
+    )
     assert response.status_code == 200
     assert "accept the privacy notice" in response.content.decode()
     assert not Account.objects.exists()

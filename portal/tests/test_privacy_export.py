@@ -123,9 +123,11 @@ def test_written_request_is_due_30_days_after_it_was_received(world):
     import datetime as dt
 
     request = privacy.data_request_create(
-        student=world.a.student, kind=DataRequest.Kind.CORRECTION, by=world.users["Staff"],
+        student=world.a.student,
+        kind=DataRequest.Kind.CORRECTION,
+        by=world.users["Staff"],
         received_on=dt.date(2025, 3, 1),
-    )  # fmt: skip
+    )
     assert request.due_on == dt.date(2025, 3, 31)
     assert request.status == DataRequest.Status.OPEN
 
@@ -138,7 +140,9 @@ def test_request_received_in_the_future_is_refused_and_nothing_is_kept(world):
     before = DataRequest.objects.count()
     with pytest.raises(privacy.PrivacyError, match="future"):
         privacy.data_request_create(
-            student=world.a.student, kind=DataRequest.Kind.ACCESS, by=None,
+            student=world.a.student,
+            kind=DataRequest.Kind.ACCESS,
+            by=None,
             received_on=timezone.localdate() + dt.timedelta(days=2),
-        )  # fmt: skip
+        )
     assert DataRequest.objects.count() == before

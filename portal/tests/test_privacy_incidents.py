@@ -14,9 +14,13 @@ pytestmark = pytest.mark.django_db
 
 
 def _incident(**fields) -> ConfidentialityIncident:
-    values = {"discovered_on": dt.date(2025, 5, 2), "nature": "A laptop was stolen",
-              "information": "Names and dates of birth", "risk": "serious",
-              "risk_assessment": "Identity theft is possible"} | fields  # fmt: skip
+    values = {
+        "discovered_on": dt.date(2025, 5, 2),
+        "nature": "A laptop was stolen",
+        "information": "Names and dates of birth",
+        "risk": "serious",
+        "risk_assessment": "Identity theft is possible",
+    } | fields
     return ConfidentialityIncident(**values)
 
 
@@ -33,9 +37,10 @@ def test_the_people_concerned_are_picked_from_the_records_and_counted():
 
 def test_a_count_of_people_beyond_those_named_is_kept():
     incident = incident_save(
-        incident=_incident(people_count=40), students=StudentFactory.create_batch(2),
+        incident=_incident(people_count=40),
+        students=StudentFactory.create_batch(2),
         by=StaffUserFactory(group="Staff"),
-    )  # fmt: skip
+    )
 
     assert ConfidentialityIncident.objects.get(pk=incident.pk).people_count == 40
 
@@ -50,6 +55,7 @@ def test_the_notifications_made_are_recorded_on_the_incident():
 
     saved = ConfidentialityIncident.objects.get(pk=incident.pk)
     assert (saved.regulator_notified_on, saved.people_notified_on) == (
-        dt.date(2025, 5, 4), dt.date(2025, 5, 5),
-    )  # fmt: skip
+        dt.date(2025, 5, 4),
+        dt.date(2025, 5, 5),
+    )
     assert saved.recorded_by == staff  # who recorded it first stays

@@ -55,9 +55,10 @@ def world(s3, django_capture_on_commit_callbacks):
     world = build_world(django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):  # a prior version to destroy too
         document_services.document_replace(
-            document=world.a.student_document, upload=upload("id.pdf", b"%PDF-1.7\nnew\n%%EOF\n"),
+            document=world.a.student_document,
+            upload=upload("id.pdf", b"%PDF-1.7\nnew\n%%EOF\n"),
             by=None,
-        )  # fmt: skip
+        )
     _finished(world.a)
     DataRequest.objects.filter(student=world.a.student).update(status="answered")
     return world
@@ -97,8 +98,10 @@ def test_destruction_leaves_the_accounts_balancing(world, django_capture_on_comm
         assert sum((line.amount for line in sheet.lines.all()), Decimal("0")) == sheet.total
     payment = ScheduledPayment.objects.get(pk=world.a.payment.pk)
     assert (payment.amount, payment.due_date, payment.reference) == (
-        world.a.payment.amount, world.a.payment.due_date, world.a.payment.reference
-    )  # fmt: skip
+        world.a.payment.amount,
+        world.a.payment.due_date,
+        world.a.payment.reference,
+    )
 
 
 def test_destruction_anonymises_the_record_and_its_history(
@@ -134,8 +137,11 @@ def test_an_open_request_protects_the_file(world, django_capture_on_commit_callb
 
 def test_the_default_schedule(world):
     assert dict(RetentionRule.objects.values_list("kind", "years")) == {
-        "documents": 7, "never_enrolled": 2, "bank_details": 1, "logs": 2,
-    }  # fmt: skip
+        "documents": 7,
+        "never_enrolled": 2,
+        "bank_details": 1,
+        "logs": 2,
+    }
 
 
 def test_old_logs_are_destroyed_after_their_period(world, django_capture_on_commit_callbacks):
@@ -162,9 +168,11 @@ def _applicant(last_activity: dt.date) -> Student:
 
     student = portal_student(last_name="Nappaaluk")
     ClaimAttempt.objects.create(
-        account=AccountFactory(), status_no=student.status_no,
-        date_of_birth=student.date_of_birth, student=student,
-    )  # fmt: skip
+        account=AccountFactory(),
+        status_no=student.status_no,
+        date_of_birth=student.date_of_birth,
+        student=student,
+    )
     noon = timezone.make_aware(dt.datetime.combine(last_activity, dt.time(12)))
     Student.objects.filter(pk=student.pk).update(updated_at=noon)
     return student
@@ -197,8 +205,10 @@ def test_destroying_a_never_enrolled_applicant_anonymises_their_record_and_login
     assert [(r.kind, r.student_id_ref) for r in records] == [("never_enrolled", student.pk)]
     student.refresh_from_db()
     assert (student.first_name, student.date_of_birth, student.email) == (
-        ANONYMISED, ANONYMOUS_BIRTH, "",
-    )  # fmt: skip
+        ANONYMISED,
+        ANONYMOUS_BIRTH,
+        "",
+    )
     assert "Nappaaluk" not in student.last_name and student.user is None
     assert not student.history.filter(last_name="Nappaaluk").exists()
     assert not ClaimAttempt.objects.filter(status_no=status_no).exists()
@@ -251,8 +261,11 @@ def test_destroying_bank_details_erases_them_and_keeps_the_student_and_payments(
     assert [(r.kind, r.student_id_ref) for r in records] == [("bank_details", student.pk)]
     erased = BankDetails.objects.get(pk=details.pk)
     assert (erased.holder_name, erased.account_last3, erased.institution, erased.transit) == (
-        ANONYMISED, "", "000", "00000",
-    )  # fmt: skip
+        ANONYMISED,
+        "",
+        "000",
+        "00000",
+    )
     assert crypto.decrypt(erased.account_ciphertext) == ""
     assert not erased.history.exists()
     assert Student.objects.get(pk=student.pk).last_name == student.last_name

@@ -308,14 +308,16 @@ def test_behind_the_proxy_one_clients_failures_lock_only_that_client(client, set
         client.post(
             reverse("portal:login"),
             {"username": f"guess{i}@example.org", "password": "wrong"},
-            HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy,
-        )  # fmt: skip
+            HTTP_X_FORWARDED_FOR="198.51.100.7",
+            **proxy,
+        )
 
     response = client.post(
         reverse("portal:login"),
         {"username": "annie@example.org", "password": PASSWORD},
-        HTTP_X_FORWARDED_FOR="198.51.100.8", **proxy,
-    )  # fmt: skip
+        HTTP_X_FORWARDED_FOR="198.51.100.8",
+        **proxy,
+    )
 
     assert response.status_code == 302
 
@@ -441,9 +443,11 @@ def test_the_admin_refuses_to_invite_a_student_who_has_an_account(client):
 
 @pytest.mark.parametrize(
     "language, said",
-    [("en", "This email and password do not open an account."),
-     ("fr", "Ce courriel et ce mot de passe n&#x27;ouvrent aucun compte.")],
-)  # fmt: skip
+    [
+        ("en", "This email and password do not open an account."),
+        ("fr", "Ce courriel et ce mot de passe n&#x27;ouvrent aucun compte."),
+    ],
+)
 def test_a_failed_login_speaks_of_the_email_not_a_username(client, language, said):
     AccountFactory(user__username="annie@example.org")
     client.cookies["django_language"] = language

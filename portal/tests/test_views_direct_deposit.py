@@ -14,8 +14,13 @@ NUMBER = "987654321"
 
 
 def _entry(**overrides) -> dict:
-    return {"holder_name": "Annie Qumaq", "institution": "815", "transit": "30800",
-            "account": NUMBER, "account_again": NUMBER} | overrides  # fmt: skip
+    return {
+        "holder_name": "Annie Qumaq",
+        "institution": "815",
+        "transit": "30800",
+        "account": NUMBER,
+        "account_again": NUMBER,
+    } | overrides
 
 
 def test_a_student_enters_details_that_wait_for_staff(student_client, student):

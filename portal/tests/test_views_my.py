@@ -121,8 +121,12 @@ def test_the_dashboard_shows_the_enrollment_missing_documents_and_next_payments(
 
     assert board.current == enrollment
     assert [item.document_type.code for item in board.missing] == ["schedule"]
-    due = sorted(p.due_date for p in ScheduledPayment.objects.filter(
-        payee="student", due_date__gte=dt.date(2025, 10, 15)))  # fmt: skip
+    due = sorted(
+        p.due_date
+        for p in ScheduledPayment.objects.filter(
+            payee="student", due_date__gte=dt.date(2025, 10, 15)
+        )
+    )
     assert [p.due_date for p in board.payments] == due[:3]
 
 
@@ -130,9 +134,10 @@ def test_another_students_items_and_sheets_answer_404(student_client, other_stud
     theirs = submitted_enrollment(other_student)
     item = ChecklistItem.objects.filter(enrollment=theirs).first()
     sheet_enrollment = EnrollmentFactory(
-        student=other_student, status="approved",
+        student=other_student,
+        status="approved",
         session=SessionFactory(scholar_year=ScholarYearFactory(first=2030)),
-    )  # fmt: skip
+    )
     sheet = ComputingSheet.objects.create(enrollment=sheet_enrollment, status="validated")
 
     assert (
@@ -241,10 +246,13 @@ def test_a_program_of_another_school_is_refused(student_client, open_session):
     response = student_client.post(
         reverse("portal:apply"),
         {
-            "session": open_session.pk, "school": program.school.pk, "program": elsewhere.pk,
-            "load": "full_time", "residence": "off_campus",
+            "session": open_session.pk,
+            "school": program.school.pk,
+            "program": elsewhere.pk,
+            "load": "full_time",
+            "residence": "off_campus",
         },
-    )  # fmt: skip
+    )
 
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
@@ -255,11 +263,12 @@ def test_a_session_past_its_deadline_or_already_applied_for_is_not_offered(
     student_client, student, open_session
 ):
     closed = SessionFactory(
-        scholar_year=open_session.scholar_year, term="summer",
+        scholar_year=open_session.scholar_year,
+        term="summer",
         start_date=TODAY + dt.timedelta(days=180),
         end_date=TODAY + dt.timedelta(days=230),
         application_deadline=TODAY - dt.timedelta(days=1),
-    )  # fmt: skip
+    )
     response = student_client.get(reverse("portal:apply"))
     assert list(response.context["start"].fields["session"].queryset) == [open_session]
     assert closed.pk
@@ -403,11 +412,14 @@ def test_a_student_sends_at_most_twenty_files_a_day(student_client, student, set
         RequiredDocument.objects.create(document_type=DocumentType.objects.get(code=code))
     sessions = [SessionFactory(scholar_year=ScholarYearFactory(first=y)) for y in (2025, 2026)]
     items = [
-        item for session in sessions
+        item
+        for session in sessions
         for item in submitted_enrollment(student, session=session).checklist.all()
-    ]  # fmt: skip
-    sent = [upload_to(student_client, items[n % len(items)], upload(f"{n}.pdf"))
-            for n in range(UPLOADS_PER_DAY + 1)]  # fmt: skip
+    ]
+    sent = [
+        upload_to(student_client, items[n % len(items)], upload(f"{n}.pdf"))
+        for n in range(UPLOADS_PER_DAY + 1)
+    ]
 
     assert EnrollmentDocument.objects.count() == UPLOADS_PER_DAY
     assert "20 files today" in upload_outcome(sent[-1])

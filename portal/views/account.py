@@ -199,9 +199,10 @@ class PasswordResetView(auth_views.PasswordResetView):
         # The broker down: the link is looked up and queued here instead (the outbox then
         # sends it) — slower for an address that has an account, but never lost.
         publish_on_commit(
-            password_reset_send_task, email,
+            password_reset_send_task,
+            email,
             fallback=lambda: accounts.password_reset_send(email=email),
-        )  # fmt: skip
+        )
         return HttpResponseRedirect(self.get_success_url())
 
 

@@ -70,10 +70,14 @@ def apply(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             application_submit(
-                student=student, session=session, school=school,
-                program=form.cleaned_data["program"], load=form.cleaned_data["load"],
-                residence=form.cleaned_data["residence"], by=request.user,
-            )  # fmt: skip
+                student=student,
+                session=session,
+                school=school,
+                program=form.cleaned_data["program"],
+                load=form.cleaned_data["load"],
+                residence=form.cleaned_data["residence"],
+                by=request.user,
+            )
         except EnrollmentError as exc:
             form.add_error(None, str(exc))
         else:
@@ -183,9 +187,11 @@ def document_upload(request: HttpRequest, item_id: int) -> HttpResponse:
         except (DocumentRejected, PortalError) as exc:
             reason = _refusal_reason(exc, item, upload)
             _tell_at_item(
-                request, item, "error",
+                request,
+                item,
+                "error",
                 _("%(type)s was not sent: %(reason)s") % {"type": label, "reason": reason},
-            )  # fmt: skip
+            )
         else:
             _tell_at_item(
                 request, item, "success", _("%(type)s received. Thank you.") % {"type": label}
@@ -256,17 +262,22 @@ def direct_deposit(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             bank_details_set(
-                student=student, by=request.user,
-                **{name: form.cleaned_data[name]
-                   for name in ("holder_name", "institution", "transit", "account")},
-            )  # fmt: skip
+                student=student,
+                by=request.user,
+                **{
+                    name: form.cleaned_data[name]
+                    for name in ("holder_name", "institution", "transit", "account")
+                },
+            )
         except AvataqError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(
                 request,
-                _("Your bank details are saved. Staff confirm them before a payment goes there; "
-                  "an email tells you of the change."),
-            )  # fmt: skip
+                _(
+                    "Your bank details are saved. Staff confirm them before a payment goes there; "
+                    "an email tells you of the change."
+                ),
+            )
             return redirect("portal:direct_deposit")
     return render(request, "portal/my_direct_deposit.html", {"current": current, "form": form})

@@ -159,11 +159,15 @@ def test_a_counsellor_cannot_enroll_another_counsellors_student(as_counsellor, m
     response = as_counsellor.post(
         "/admin/enrollment/enrollment/add/",
         {
-            "student": theirs.pk, "session": session.pk, "school": program.school_id,
-            "program": program.pk, "load": "full_time", "credits": "0",
+            "student": theirs.pk,
+            "session": session.pk,
+            "school": program.school_id,
+            "program": program.pk,
+            "load": "full_time",
+            "credits": "0",
             "residence": "off_campus",
         },
-    )  # fmt: skip
+    )
 
     assert response.status_code == 200  # the form again, with the error
     assert b"Select a valid choice" in response.content

@@ -19,17 +19,22 @@ class Command(BackupCommand):
             "--i-know-this-replaces-live-data", action="store_true", dest="replace_live"
         )
         parser.add_argument(
-            "--replace-existing-database", action="store_true", dest="replace_existing",
+            "--replace-existing-database",
+            action="store_true",
+            dest="replace_existing",
             help="restore into a database that already holds tables (they are replaced)",
-        )  # fmt: skip
+        )
 
     def handle(
         self, *args, key, latest, target_database, replace_live, replace_existing, **options
     ) -> None:
         result = restore_database(
-            key=key, latest=latest, target=target_database, replace_live=replace_live,
+            key=key,
+            latest=latest,
+            target=target_database,
+            replace_live=replace_live,
             replace_existing=replace_existing,
-        )  # fmt: skip
+        )
         self.stdout.write(
             f"restored {result.key} into {result.target} in {result.seconds:.1f} s "
             f"({len(result.manifest['table_rows'])} tables)"

@@ -20,5 +20,6 @@ class Command(BackupCommand):
             for table, (expected, actual) in result.differences.items():
                 self.stderr.write(f"{table}: manifest {expected} rows, restored {actual}")
             raise CommandError(f"{result.key} failed verification", returncode=EXIT_FAILED)
-        self.stdout.write(f"{result.key} verified: every table's row count matches "
-                          f"({result.seconds:.1f} s)")  # fmt: skip
+        self.stdout.write(
+            f"{result.key} verified: every table's row count matches ({result.seconds:.1f} s)"
+        )

@@ -47,9 +47,14 @@ class FakeOdoo:
             for row in table.rows:
                 module, _, name = row[0].partition(".")
                 self.xids.append(
-                    {"id": len(self.xids) + 1, "module": module, "name": name, "model": model,
-                     "res_id": self.ids[row[0]]}
-                )  # fmt: skip
+                    {
+                        "id": len(self.xids) + 1,
+                        "module": module,
+                        "name": name,
+                        "model": model,
+                        "res_id": self.ids[row[0]],
+                    }
+                )
 
     @staticmethod
     def _type(header: str) -> str:
@@ -94,8 +99,16 @@ class FakeOdoo:
         return {"server_version": "16.0", "server_serie": "16.0", "protocol_version": 1}
 
     # --- /xmlrpc/2/object ------------------------------------------------------------------
-    def execute_kw(self, db: str, uid: int, key: str, model: str, method: str,
-                   args: list, kwargs: dict | None = None) -> Any:  # fmt: skip
+    def execute_kw(
+        self,
+        db: str,
+        uid: int,
+        key: str,
+        model: str,
+        method: str,
+        args: list,
+        kwargs: dict | None = None,
+    ) -> Any:
         kwargs = kwargs or {}
         self.calls.append((model, method, kwargs))
         if uid != 2 or key != API_KEY:
@@ -108,9 +121,10 @@ class FakeOdoo:
         if model == "ir.model.data" and method == "search_read":
             conditions = dict((c[0], c[2]) for c in args[0])
             return [
-                x for x in self.xids
+                x
+                for x in self.xids
                 if x["model"] == conditions["model"] and x["res_id"] in conditions["res_id"]
-            ]  # fmt: skip
+            ]
         if method == "search_read":
             rows = sorted(self.records[model], key=lambda r: r["id"])
             offset, limit = kwargs.get("offset", 0), kwargs.get("limit") or len(rows)

@@ -25,20 +25,25 @@ class Command(DocumentsCommand):
         parser.add_argument("--prefix", default="", help="only keys under this prefix")
         rehash = parser.add_mutually_exclusive_group()
         rehash.add_argument(
-            "--rehash", type=int, default=REHASH_SAMPLE, metavar="N",
+            "--rehash",
+            type=int,
+            default=REHASH_SAMPLE,
+            metavar="N",
             help="download and re-hash at most N objects whose content the storage does not "
             f"prove (default {REHASH_SAMPLE})",
-        )  # fmt: skip
+        )
         rehash.add_argument(
-            "--rehash-all", action="store_true",
+            "--rehash-all",
+            action="store_true",
             help="download and re-hash every object whose content the storage does not prove",
-        )  # fmt: skip
+        )
         parser.add_argument(
-            "--settle", action="store_true",
+            "--settle",
+            action="store_true",
             help="first settle pending objects older than "
             f"{int(PENDING_GRACE.total_seconds() // 60)} minutes: promote those whose upload "
             "was committed, remove those whose upload failed",
-        )  # fmt: skip
+        )
 
     def handle(
         self, *args, prefix: str, rehash: int, rehash_all: bool, settle: bool, **options

@@ -10,11 +10,12 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from billing.models import BankDetails, ComputingSheet, ComputingSheetLine, ScheduledPayment
-from documents.models import DocumentAccess, DocumentIndex
+from documents.models import DocumentIndex
 from documents.permissions import student_documents_of
 from enrollment.models import ChecklistItem, Enrollment
 from portal.models import Account, CorrectionRequest, DataRequest
 from scholarships.models import Program, School, Session, Student
+from scholarships.selectors import student_document_downloads
 
 # A payment sent this recently is still on its way to the student's account.
 ON_ITS_WAY = dt.timedelta(days=7)
@@ -227,11 +228,7 @@ def student_exports(student: Student) -> QuerySet:
 def student_document_accesses(student: Student, *, limit: int = 200) -> list:
     """Who was handed a link to the student's documents, newest first: staff by name, the
     student's own downloads as theirs."""
-    return list(
-        DocumentAccess.objects.filter(document__student=student)
-        .select_related("user", "document")
-        .order_by("-accessed_at")[:limit]
-    )
+    return student_document_downloads(student, limit=limit)
 
 
 def student_corrections(student: Student) -> QuerySet:

@@ -23,8 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from avataq.admin import ReadOnlyAdmin, guarded_view
 from avataq.http import client_ip
 from documents.admin import DocumentUploadAdmin
-from documents.models import DocumentAccess
-from scholarships import services
+from scholarships import selectors, services
 from scholarships.models import (
     Community,
     Program,
@@ -350,19 +349,13 @@ class StudentAdmin(StudentScopedAdmin, HistoryAdmin):
         student = self.get_object(request, str(pk))
         if student is None:
             raise Http404
-        records = StudentRecordAccess.objects.filter(student=student).select_related("user")
-        downloads = (
-            DocumentAccess.objects.filter(document__student=student)
-            .select_related("user", "document")
-            .order_by("-accessed_at")
-        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": student,
             "title": gettext("Who opened the file of %(student)s") % {"student": student},
-            "records": records[:500],
-            "downloads": downloads[:500],
+            "records": selectors.student_record_openings(student),
+            "downloads": selectors.student_document_downloads(student),
         }
         return TemplateResponse(request, "admin/scholarships/student_accesses.html", context)
 

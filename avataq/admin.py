@@ -6,9 +6,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext
+from django_celery_results.models import GroupResult, TaskResult
 
 from avataq.errors import AvataqError
-from avataq.models import BackupRecord
+from avataq.models import BackupRecord, FailedTask
 
 
 def guarded_view(
@@ -101,3 +102,28 @@ class BackupRecordAdmin(ReadOnlyAdmin):
     list_filter = ["status", "trigger"]
     search_fields = ["key"]
     date_hierarchy = "started_at"
+
+
+# Celery's result backend keeps only failed tasks (settings): Ops read them as "failed
+# background tasks", read-only; the library's own pages (every result, group results) are
+# not offered.
+for _model in (TaskResult, GroupResult):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(FailedTask)
+class FailedTaskAdmin(ReadOnlyAdmin):
+    list_display = ["date_done", "task_name", "task_args", "worker"]
+    list_filter = ["task_name"]
+    search_fields = ["task_name", "task_id"]
+    date_hierarchy = "date_done"
+    fields = [
+        "task_name",
+        "task_id",
+        "task_args",
+        "date_created",
+        "date_done",
+        "worker",
+        "traceback",
+    ]

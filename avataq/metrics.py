@@ -1,10 +1,10 @@
 """Prometheus metrics at ``/metrics``.
 
 Requests per view and database queries are measured by django-prometheus (its middleware
-pair and its PostgreSQL backend). What the project itself knows — the Celery queue, the
-outbox, backups, downloads, payments — is read when Prometheus scrapes, by a collector
-asking the database and the broker, so no counter is kept by hand and none can drift
-from the rows it counts.
+pair and its PostgreSQL backend); S3 calls by the project's S3 clients (:mod:`avataq.s3`).
+What the project itself knows — the Celery queue and failed tasks, the outbox, backups,
+downloads, payments — is read when Prometheus scrapes, by a collector asking the database
+and the broker, so no counter is kept by hand and none can drift from the rows it counts.
 
 ``avataq`` imports no app: each app registers the source of its own figures in its
 ``AppConfig.ready()`` (``register_source``), as it registers its Odoo importers.
@@ -15,6 +15,7 @@ and logged; the endpoint still answers 200 with everything else.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import logging
 import math
@@ -22,6 +23,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -48,6 +50,7 @@ _KOMBU_PRIORITY_STEPS = (3, 6, 9)
 BROKER_TIMEOUT = 1.0  # seconds: a scrape never waits long on a hung broker
 LOOPBACK = {"127.0.0.1", "::1"}
 HOST_FILESYSTEMS = ("/",)
+FAILURE_WINDOW = dt.timedelta(hours=1)
 
 
 def register_source(name: str, source: Source) -> None:
@@ -88,6 +91,36 @@ def celery_queue_metrics() -> Iterator[Metric]:
     for index, queue in enumerate(queues):
         family.add_metric([queue], sum(lengths[index * per_queue : (index + 1) * per_queue]))
     yield family
+
+
+def task_failure_metrics() -> Iterator[Metric]:
+    """Tasks that failed for good (every retry spent) in the last hour, by task, and when
+    each task last failed: the rows Celery's result backend keeps for failures only."""
+    from django.db.models import Count, Max
+    from django_celery_results.models import TaskResult
+
+    since = timezone.now() - FAILURE_WINDOW
+    rows = (
+        TaskResult.objects.filter(status="FAILURE")
+        .values("task_name")
+        .annotate(recent=Count("pk", filter=Q(date_done__gte=since)), last=Max("date_done"))
+    )
+    recent = GaugeMetricFamily(
+        "avataq_celery_task_failures_last_hour",
+        "Tasks that failed after every retry in the last hour, by task.",
+        labels=["task"],
+    )
+    last = GaugeMetricFamily(
+        "avataq_celery_task_last_failure_timestamp_seconds",
+        "When each task last failed after every retry (Unix time; failures kept 14 days).",
+        labels=["task"],
+    )
+    for row in rows:
+        name = row["task_name"] or "unknown"
+        recent.add_metric([name], row["recent"])
+        last.add_metric([name], row["last"].timestamp())
+    yield recent
+    yield last
 
 
 def backup_metrics() -> Iterator[Metric]:
@@ -151,6 +184,7 @@ def host_metrics() -> Iterator[Metric]:
 
 register_source("host", host_metrics)
 register_source("celery", celery_queue_metrics)
+register_source("tasks", task_failure_metrics)
 register_source("backups", backup_metrics)
 
 

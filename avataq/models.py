@@ -1,6 +1,7 @@
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_celery_results.models import TaskResult
 
 
 class BackupRecord(models.Model):
@@ -100,3 +101,21 @@ class LegacyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.odoo_model} {self.external_id or self.odoo_id}"
+
+
+class FailedTaskManager(models.Manager):
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(status="FAILURE")
+
+
+class FailedTask(TaskResult):
+    """A background task that failed after every retry, as Celery's result backend keeps
+    it (django-celery-results; only failures are kept, for 14 days): what Ops read when
+    the "task failing" alert fires."""
+
+    objects = FailedTaskManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("failed background task")
+        verbose_name_plural = _("failed background tasks")

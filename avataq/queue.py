@@ -31,6 +31,12 @@ QUIET_AFTER_FAILURE = 30.0  # seconds
 _down_until = 0.0
 
 
+def masked(args: tuple) -> str:
+    """The arguments as the worker logs them and a failed task's record keeps them: ids
+    as they are, any text (an email address) masked."""
+    return repr(tuple(a if isinstance(a, int | float | bool | None) else "…" for a in args))
+
+
 def publish(task: Task, *args: Any) -> bool:
     """Publish ``task`` now; False (logged) when the broker could not take it."""
     global _down_until
@@ -38,7 +44,7 @@ def publish(task: Task, *args: Any) -> bool:
         log.warning("broker down: %s%r left for its sweep or fallback", task.name, args)
         return False
     try:
-        task.apply_async(args=args, retry=False)
+        task.apply_async(args=args, retry=False, argsrepr=masked(args))
     except BROKER_ERRORS as exc:
         _down_until = time.monotonic() + QUIET_AFTER_FAILURE
         log.warning("could not queue %s%r: %s: %s", task.name, args, type(exc).__name__, exc)

@@ -362,6 +362,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         perms("avataq", ["backuprecord"], "view"),
         {OPS: A},
     ),
+    Capability(
+        "tasks.failed",
+        "See background tasks that failed (name, error, traceback)",
+        perms("avataq", ["failedtask"], "view"),
+        {OPS: A},
+    ),
 )
 
 # Permissions no role holds: only a superuser has them (deleting records, editing what
@@ -384,7 +390,7 @@ SUPERUSER_ONLY: frozenset[str] = frozenset(
     + perms("portal", ["account", "claimattempt", "outgoingemail"], "add")
     + perms("portal", ["account", "claimattempt", "invitation"], "change")
     + perms("portal", ["mailtemplate"], "add")
-    + perms("avataq", ["backuprecord"], "add", "change")
+    + perms("avataq", ["backuprecord", "failedtask"], "add", "change")
     + perms("scholarships", ["studentrecordaccess"], "add", "change")
     + perms("portal", ["correctionrequest", "retentionrule"], "add")
     + perms("portal", ["noticeacceptance", "privacyalert", "destructionrecord"], "add", "change")

@@ -8,14 +8,29 @@ adds CRC checksums to every request by default, which S3-compatible servers reje
 mishandle. Each caller passes its own deadlines — connect and read timeouts, and the most
 tries of one call — because they differ by purpose: the documents answer web requests and
 must fail in seconds, the backups move gigabytes and may wait a minute for an answer.
+
+Every client is measured (:func:`measure`): each API call's time, its retries included,
+goes to ``avataq_s3_call_duration_seconds`` by operation and answer, read at ``/metrics``.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from prometheus_client import Histogram
+
+CALL_SECONDS = Histogram(
+    "avataq_s3_call_duration_seconds",
+    "Time of each S3 API call, its retries included, by operation and answer "
+    "(2xx, 3xx, 4xx, 5xx, or none when no answer came).",
+    ["operation", "answer"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+_STARTED = "avataq_call_started"
+_MEASURED = "_avataq_measured"
 
 
 def client_config(
@@ -54,16 +69,47 @@ def client(
     session = session or boto3.session.Session(
         aws_access_key_id=access_key or None, aws_secret_access_key=secret_key or None
     )
-    return session.client(
-        "s3",
-        endpoint_url=endpoint_url or None,
-        region_name=region_name or None,
-        use_ssl=use_ssl,
-        verify=verify,
-        config=client_config(
-            endpoint_url=endpoint_url,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            attempts=attempts,
-        ),
+    return measure(
+        session.client(
+            "s3",
+            endpoint_url=endpoint_url or None,
+            region_name=region_name or None,
+            use_ssl=use_ssl,
+            verify=verify,
+            config=client_config(
+                endpoint_url=endpoint_url,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                attempts=attempts,
+            ),
+        )
     )
+
+
+def measure(client: Any) -> Any:
+    """Time every API call of ``client`` (once per client, however often it is asked)."""
+    if not getattr(client, _MEASURED, False):
+        client.meta.events.register("before-call.s3", _call_started)
+        client.meta.events.register("after-call.s3", _call_answered)
+        client.meta.events.register("after-call-error.s3", _call_unanswered)
+        setattr(client, _MEASURED, True)
+    return client
+
+
+def _call_started(context: dict, model: Any, **_: Any) -> None:
+    context[_STARTED] = (model.name, time.perf_counter())
+
+
+def _call_answered(context: dict, http_response: Any, **_: Any) -> None:
+    _observe(context, f"{http_response.status_code // 100}xx")
+
+
+def _call_unanswered(context: dict, **_: Any) -> None:
+    _observe(context, "none")
+
+
+def _observe(context: dict, answer: str) -> None:
+    started = context.pop(_STARTED, None)
+    if started is not None:
+        operation, at = started
+        CALL_SECONDS.labels(operation=operation, answer=answer).observe(time.perf_counter() - at)

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "csp",
     "guardian",
     "simple_history",
+    # Before avataq, whose admin replaces this library's pages with its failed tasks.
+    "django_celery_results",
     "avataq",
     "scholarships",
     "enrollment",
@@ -145,6 +147,15 @@ CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
+# No task's return value is kept; a task that fails for good is (django-celery-results:
+# its name, the error and the traceback), for /metrics to count and Ops to read in the
+# admin. Kept 14 days (beat's daily celery.backend_cleanup removes older ones). Arguments
+# are recorded as avataq.queue sends them: ids as they are, any text masked.
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_STORE_ERRORS_EVEN_IF_IGNORED = True
+CELERY_RESULT_EXTENDED = True
+CELERY_RESULT_EXPIRES = dt.timedelta(days=14)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -204,6 +204,13 @@ class S3DocumentStorage(S3Storage):
         self._versioned: bool | None = None
 
     @property
+    def connection(self):
+        # django-storages builds one boto3 resource per thread: its client is measured.
+        connection = super().connection
+        s3.measure(connection.meta.client)
+        return connection
+
+    @property
     def client(self):
         # One client per storage instance and thread; the instance lives for the process.
         return self.connection.meta.client

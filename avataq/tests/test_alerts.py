@@ -65,7 +65,10 @@ def exposed_names(client, settings, broker: str) -> set[str]:
     names = set()
     for line in response.content.decode().splitlines():
         if line.startswith("# TYPE "):
-            names.add(line.split()[2])
+            _, _, name, kind = line.split()
+            names.add(name)
+            if kind == "histogram":  # its series, even before its first sample
+                names |= {f"{name}_bucket", f"{name}_count", f"{name}_sum"}
         elif line and not line.startswith("#"):
             names.add(re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group())
     return names
@@ -103,6 +106,8 @@ def test_the_programs_thresholds_are_there():
     assert exprs["ServerErrors"][0].rstrip().endswith("> 0.01")
     assert exprs["ManyServerErrors"][0].rstrip().endswith("> 0.05")
     assert exprs["BackupStale"][0].rstrip().endswith("> 26 * 3600")
+    assert "avataq_s3_call_duration_seconds_bucket" in exprs["SlowStorage"][0]
+    assert "avataq_celery_task_failures_last_hour" in exprs["TaskFailing"][0]
     for alert in ("HighCpu", "HighMemory", "DiskFilling", "OutboxFailing", "QueueStuck"):
         assert exprs[alert]
     assert {severity for _, severity in exprs.values()} == {"warning", "critical"}

@@ -75,3 +75,40 @@ def test_a_backup_whose_worker_dies_is_handed_out_again():
     from avataq.tasks import backup_database_task
 
     assert backup_database_task.acks_late and backup_database_task.reject_on_worker_lost
+
+
+@app.task(name="avataq.tests.always_fails")
+def always_fails(email: str, record_id: int) -> None:
+    raise RuntimeError("the test task fails on purpose")
+
+
+def test_a_task_that_fails_on_a_real_worker_is_kept_for_ops_with_its_text_masked(
+    celery_on_redis, client, settings
+):
+    from avataq.models import FailedTask
+    from avataq.queue import broker_back, publish
+    from avataq.tests.test_metrics import TOKEN, scrape, value
+
+    celery_on_redis.conf.update(result_backend=settings.CELERY_RESULT_BACKEND)
+    broker_back()
+    with start_worker(celery_on_redis, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        assert publish(always_fails, "student@example.org", 42)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not FailedTask.objects.exists():
+            time.sleep(0.2)
+
+    failed = FailedTask.objects.get()
+    assert failed.task_name == "avataq.tests.always_fails"
+    assert "the test task fails on purpose" in failed.traceback
+    assert "student@example.org" not in failed.task_args + failed.traceback
+    assert "42" in failed.task_args
+    settings.METRICS_TOKEN = TOKEN
+    settings.CELERY_BROKER_URL = None
+    samples = scrape(client)
+    assert value(samples, "avataq_celery_task_failures_last_hour", task=failed.task_name) == 1
+
+
+def test_only_failures_are_kept_and_for_two_weeks(settings):
+    assert settings.CELERY_TASK_IGNORE_RESULT
+    assert settings.CELERY_TASK_STORE_ERRORS_EVEN_IF_IGNORED
+    assert settings.CELERY_RESULT_EXPIRES.days == 14

@@ -4,6 +4,7 @@ broker at scrape time, and an answer even when the broker is down."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import uuid
 
@@ -205,3 +206,76 @@ def test_a_short_metrics_token_is_a_named_configuration_error():
     result = manage_check({**full_mode_environment(), "METRICS_TOKEN": "short"})
     assert result.returncode != 0
     assert "METRICS_TOKEN" in result.stderr
+
+
+# --- S3 calls and background tasks ----------------------------------------------------------
+def count_of(samples, operation: str, answer: str) -> float:
+    counts = samples.get("avataq_s3_call_duration_seconds_count", {})
+    return counts.get(tuple(sorted({"operation": operation, "answer": answer}.items())), 0)
+
+
+def test_s3_calls_are_timed_by_operation_and_answer(client, token, s3):
+    from django.core.files.storage import storages
+
+    documents = storages["documents"]
+    before = scrape(client)
+    documents.put("metrics/transcript.pdf", io.BytesIO(b"%PDF-1.4 a transcript"))
+    documents.exists("metrics/no-such-file.pdf")
+    after = scrape(client)
+
+    assert count_of(after, "PutObject", "2xx") == count_of(before, "PutObject", "2xx") + 1
+    assert count_of(after, "HeadObject", "4xx") == count_of(before, "HeadObject", "4xx") + 1
+    assert after["avataq_s3_call_duration_seconds_sum"][
+        (("answer", "2xx"), ("operation", "PutObject"))
+    ] > before.get("avataq_s3_call_duration_seconds_sum", {}).get(
+        (("answer", "2xx"), ("operation", "PutObject")), 0
+    )
+
+
+def test_an_s3_call_that_gets_no_answer_is_timed_as_none(client, token):
+    from botocore.exceptions import EndpointConnectionError
+
+    from avataq import s3
+
+    unreachable = s3.client(
+        endpoint_url=f"http://127.0.0.1:{closed_port()}",
+        region_name="us-east-1",
+        connect_timeout=0.5,
+        read_timeout=0.5,
+        attempts=1,
+        access_key="key",
+        secret_key="secret",
+    )
+    before = count_of(scrape(client), "HeadBucket", "none")
+    with pytest.raises(EndpointConnectionError):
+        unreachable.head_bucket(Bucket="documents")
+
+    assert count_of(scrape(client), "HeadBucket", "none") == before + 1
+
+
+def test_tasks_failed_in_the_last_hour_are_counted_per_task(client, token):
+    from django_celery_results.models import TaskResult
+
+    now = timezone.now()
+
+    def result(task_name: str, status: str, age: dt.timedelta) -> None:
+        row = TaskResult.objects.create(
+            task_id=uuid.uuid4().hex, task_name=task_name, status=status
+        )
+        TaskResult.objects.filter(pk=row.pk).update(date_done=now - age)
+
+    result("portal.tasks.outgoing_email_send_task", "FAILURE", dt.timedelta(minutes=5))
+    result("portal.tasks.outgoing_email_send_task", "FAILURE", dt.timedelta(minutes=50))
+    result("portal.tasks.outgoing_email_send_task", "SUCCESS", dt.timedelta(minutes=1))
+    result("avataq.tasks.verify_backup_task", "FAILURE", dt.timedelta(hours=3))
+    samples = scrape(client)
+
+    recent = "avataq_celery_task_failures_last_hour"
+    assert value(samples, recent, task="portal.tasks.outgoing_email_send_task") == 2
+    assert value(samples, recent, task="avataq.tasks.verify_backup_task") == 0
+    last = value(
+        samples,
+        "avataq_celery_task_last_failure_timestamp_seconds",
+        task="avataq.tasks.verify_backup_task",
+    )
+    assert last == pytest.approx((now - dt.timedelta(hours=3)).timestamp(), abs=1)

@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractUser, AnonymousUser, Group
 from django.db import models
 from django.utils import timezone
 
-from avataq.models import BackupRecord
+from avataq.models import BackupRecord, FailedTask
 from avataq.roles import Role
 from avataq.tests.factories import StaffUserFactory, UserFactory
 from billing import reconciliation, services
@@ -245,6 +245,9 @@ def build_world(capture) -> World:
         document=a.index, s3_key=a.index.s3_key, user=users[Role.STAFF]
     )
     backup = BackupRecord.objects.create(database="avataq", status="succeeded", key="backups/x")
+    failed_task = FailedTask.objects.create(
+        task_id="0" * 32, task_name="portal.tasks.outgoing_email_send_task", status="FAILURE"
+    )
     invitee = StudentFactory(status_no="60000333")
     invitation = Invitation.objects.create(
         student=invitee,
@@ -315,6 +318,7 @@ def build_world(capture) -> World:
             api_key,
             access,
             backup,
+            failed_task,
             invitation,
             rates,
             Group.objects.get(name="Staff"),

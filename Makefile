@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench lint clean-data browser
+.PHONY: run test guide bench lint clean-data browser
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -42,6 +42,11 @@ browser:
 
 test: $(VENV)/.installed-dev node_modules/.installed $(MO_FILES) browser
 	$(BIN)/python -m avataq.dev.test $(ARGS)
+
+# The guide (docs/): the browser journeys refresh its screenshots, then the site is built
+# into docs/site/. `make test` builds it too, with --strict, from the run's screenshots.
+guide: $(VENV)/.installed-dev node_modules/.installed $(MO_FILES) browser
+	$(BIN)/python -m avataq.dev.guide $(ARGS)
 
 bench: $(VENV)/.installed-dev node_modules/.installed $(MO_FILES)
 	$(BIN)/python -m bench $(ARGS)

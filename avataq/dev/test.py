@@ -5,7 +5,9 @@ a real PostgreSQL server:
 2. otherwise the server on 127.0.0.1:5432 when one answers (user ``postgres``);
 3. otherwise the embedded PostgreSQL from the wheel, in a throw-away directory;
 
-and the S3-compatible test server (s3rver), started on a free loopback port.
+and the S3-compatible test server (s3rver), started on a free loopback port; and, after
+the suite, the guide (docs/) built with ``mkdocs build --strict``, showing the screenshots
+this run's browser journeys took (``avataq.dev.guide``).
 
 Extra arguments go to pytest (``make test ARGS="-k import -x"``).
 """
@@ -18,9 +20,11 @@ import secrets
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from avataq.dev import postgres, s3server
+from avataq.dev import guide, postgres, s3server
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -65,6 +69,25 @@ def run(step: str, command: list[str], env: dict[str, str]) -> int:
     return subprocess.run(command, cwd=BASE_DIR, env=env).returncode
 
 
+@contextmanager
+def suite_environment(database_url: str) -> Iterator[dict[str, str]]:
+    """The environment pytest runs in: development mode on ``database_url``, and the S3
+    test server (started here, stopped afterwards; the S3 tests say they skip without it)."""
+    test_env = {**os.environ, "DEBUG": "1", "DATABASE_URL": database_url}
+    s3 = s3server.start()
+    if isinstance(s3, str):
+        print(f"make test: {s3}; the S3 tests will be skipped", flush=True)
+        test_env["AVATAQ_TEST_S3_UNAVAILABLE"] = s3
+    else:
+        print(f"make test: S3 test server (s3rver) at {s3.endpoint}", flush=True)
+        test_env["AVATAQ_TEST_S3_ENDPOINT"] = s3.endpoint
+    try:
+        yield test_env
+    finally:
+        if not isinstance(s3, str):
+            s3.stop()
+
+
 def main(pytest_args: list[str]) -> int:
     bin_dir = Path(sys.executable).parent
     database_url, server = resolve_database()
@@ -76,19 +99,15 @@ def main(pytest_args: list[str]) -> int:
         deploy_check = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
         if run("deploy check", deploy_check, production_environment(database_url)):
             return 1
-        test_env = {**os.environ, "DEBUG": "1", "DATABASE_URL": database_url}
-        s3 = s3server.start()
-        if isinstance(s3, str):
-            print(f"make test: {s3}; the S3 tests will be skipped", flush=True)
-            test_env["AVATAQ_TEST_S3_UNAVAILABLE"] = s3
-        else:
-            print(f"make test: S3 test server (s3rver) at {s3.endpoint}", flush=True)
-            test_env["AVATAQ_TEST_S3_ENDPOINT"] = s3.endpoint
-        try:
-            return run("tests", [sys.executable, "-m", "pytest", *pytest_args], test_env)
-        finally:
-            if not isinstance(s3, str):
-                s3.stop()
+        with (
+            suite_environment(database_url) as test_env,
+            tempfile.TemporaryDirectory(prefix="avataq-shots-") as shots,
+        ):
+            # The browser journeys take the guide's screenshots as they go, so the guide
+            # built below shows the screens of this very commit.
+            test_env[guide.SCREENSHOTS_VARIABLE] = shots
+            failed = run("tests", [sys.executable, "-m", "pytest", *pytest_args], test_env)
+            return guide.check(fresh_screenshots=Path(shots)) or failed
     finally:
         if server is not None:
             postgres.stop_embedded(server)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
+from avataq.dev.guide import SCREENSHOTS_VARIABLE
 from billing.tests.factories import RateScheduleFactory
 from scholarships.models import Session
 from scholarships.tests.factories import SessionFactory
@@ -35,6 +37,8 @@ needs_chromium = pytest.mark.skipif(
 LAPTOP = {"width": 1366, "height": 768}
 # Playwright's device descriptors (``DEVICES["Pixel 5"]``), once a browser is launched.
 DEVICES: dict[str, dict] = {}
+# The guide's screenshots are named <name>.<language>.png, names being slugs.
+GUIDE_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 @contextmanager
@@ -183,3 +187,16 @@ def this_years_sessions(
         **extra,
     )
     return fall, winter
+
+
+def guide_screenshot(page: Any, name: str, language: str) -> None:
+    """What the screen shows now, as the guide's ``<name>.<language>.png`` in the folder
+    ``AVATAQ_GUIDE_SCREENSHOTS`` names (``make guide``: the copies committed under
+    docs/src/assets/screenshots/; ``make test``: a throw-away folder the guide is built
+    with); nothing when it is unset. The viewport only, in CSS pixels (a phone's too):
+    ``make guide`` then makes the committed copies small (avataq.dev.guide.compact)."""
+    folder = os.environ.get(SCREENSHOTS_VARIABLE)
+    if not folder:
+        return
+    assert GUIDE_NAME.match(name), f"guide screenshot names are lower-case slugs: {name!r}"
+    page.screenshot(path=str(Path(folder) / f"{name}.{language}.png"), scale="css", caret="hide")

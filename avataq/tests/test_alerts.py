@@ -12,7 +12,12 @@ import yaml
 
 pytestmark = pytest.mark.django_db
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
+BASE_DIR = Path(__file__).resolve().parents[2]
+DEPLOY = BASE_DIR / "deploy" / "prometheus"
+# The guide's page answering each alert: one section per rule, ``## `Name` { #name }``.
+GUIDE = BASE_DIR / "docs"
+RUNBOOKS = GUIDE / "src" / "ops" / "alerts.md"
+ALERT_HEADING = re.compile(r"## `(?P<alert>\w+)` \{ #(?P<anchor>[a-z0-9-]+) \}")
 TOKEN = "metrics-token-for-the-tests-0123456789abcdef"
 # Recorded by Prometheus itself for every scrape, not by the app.
 PROMETHEUS_OWN = {"up"}
@@ -125,3 +130,43 @@ def test_prometheus_configuration_reads_the_rules_beside_it():
     assert job["job_name"] == "avataq"  # the rules' up{job="avataq"}
     assert job["metrics_path"] == "/metrics"
     assert job["authorization"]["type"] == "Bearer"
+
+
+def runbook_address() -> re.Pattern:
+    """A rule's ``runbook``: the alerts page's address in the built guide (``ops/alerts/``
+    or, with ``use_directory_urls: false``, ``ops/alerts.html``) and a section's anchor."""
+    config = (GUIDE / "mkdocs.yml").read_text()
+    directories = re.search(r"^use_directory_urls:\s*false\b", config, re.MULTILINE) is None
+    page = "ops/alerts/" if directories else "ops/alerts.html"
+    return re.compile(re.escape(page) + r"#(?P<anchor>[a-z0-9-]+)")
+
+
+def runbook_sections() -> list[tuple[str, str]]:
+    """(anchor, alert) of every alert section of the guide's alerts page: its level-2
+    headings that name something in backticks (the page's other sections do not)."""
+    sections = []
+    for line in RUNBOOKS.read_text().splitlines():
+        if line.startswith("## `"):
+            match = ALERT_HEADING.fullmatch(line.strip())
+            assert match, f"an alert heading without its explicit id: {line!r}"
+            sections.append((match["anchor"], match["alert"]))
+    return sections
+
+
+def test_every_rule_names_its_section_of_the_guide():
+    sections = dict(runbook_sections())
+    address = runbook_address()
+
+    for rule in rules():
+        runbook = rule["annotations"].get("runbook", "")
+        match = address.fullmatch(runbook)
+        assert match, f"{rule['alert']}: runbook {runbook!r}"
+        assert match["anchor"] == rule["alert"].lower(), rule["alert"]
+        assert sections.get(match["anchor"]) == rule["alert"], rule["alert"]
+
+
+def test_every_alert_section_of_the_guide_is_a_rule():
+    sections = runbook_sections()
+
+    assert len(sections) == len(dict(sections))  # no anchor twice
+    assert sorted(alert for _, alert in sections) == sorted(rule["alert"] for rule in rules())

@@ -130,3 +130,31 @@ def test_overlays_carry_no_secret():
     for name in ("compose.prod.yaml", "compose.test.yaml"):
         text = (BASE_DIR / name).read_text()
         assert not re.search(r"(PASSWORD|SECRET|TOKEN|KEY)\w*:\s*[^$\s]", text), name
+
+
+# Read by the settings from the environment but not a deployment's choice: paths inside
+# the image, tuning whose default is right, and what DEBUG off already turns on.
+NOT_PASSED_BY_COMPOSE = {
+    "AVATAQ_DATA_DIR",
+    "STATIC_ROOT",
+    "PG_BIN_DIR",
+    "BACKUP_PART_SIZE",
+    "DATABASE_CONN_MAX_AGE",
+    "LOG_FORMAT",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+}
+
+
+def settings_variables() -> set[str]:
+    text = (BASE_DIR / "avataq" / "settings.py").read_text()
+    return set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]*)"', text))
+
+
+def test_every_setting_reaches_the_app_containers():
+    services = load("compose.yaml")["services"]
+    wanted = settings_variables() - NOT_PASSED_BY_COMPOSE
+
+    assert {"SECRET_KEY", "PAYMENTS_DEBTOR_ACCOUNT", "DEFAULT_FROM_EMAIL"} <= wanted
+    for name in ("migrate", "web", "worker", "beat"):
+        assert sorted(wanted - set(services[name]["environment"])) == [], name

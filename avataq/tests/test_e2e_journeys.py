@@ -1,8 +1,9 @@
 """A day of each back-office role, in a real browser (Chromium, Playwright, a live server),
 in English and in French: a counsellor, Staff inviting a student, and Finance. Each
 journey counts its clicks against a bound (the README's "Daily work, click by click"
-compares them with the Odoo screens they replace), and axe-core checks the key pages for
-serious or critical accessibility violations.
+compares them with the Odoo screens they replace), axe-core checks the key pages for
+serious or critical accessibility violations, and the key screens are the guide's
+screenshots (``guide_screenshot``: docs/, ``make guide``).
 
 The users hold their role's real groups (``avataq/roles.py``), never superuser."""
 
@@ -20,12 +21,15 @@ from avataq.tests.browser import (
     Journey,
     chromium,
     data_migration_rows,
+    guide_screenshot,
     needs_chromium,
     this_years_sessions,
 )
 from avataq.tests.factories import StaffUserFactory
 from billing.models import BankAccount, ComputingSheet, ScheduledPayment
+from billing.payments import runs
 from billing.tests.factories import CommunityFareFactory, RateScheduleFactory, SchoolFeeFactory
+from billing.tests.factories_payments import bank_details
 from documents.models import DocumentType
 from documents.tests.factories import upload
 from enrollment import checklist
@@ -189,12 +193,14 @@ def test_a_counsellors_day(live_server, browser, caseload, language):
     expect(page.locator("#id_last_name")).to_have_value("Qumaluk")
     no_serious_violations(j, "student page")
     j.shot(f"counsellor-student-{language}")
+    guide_screenshot(page, "counsellor-student", language)
 
     # Read the file: its documents in the explorer, one click from the student's page.
     j.click(page.locator("ul.object-tools a[href*='/documents/?student=70001234']"))
     expect(page.locator("table tbody tr")).to_have_count(2)
     no_serious_violations(j, "explorer")
     j.shot(f"counsellor-explorer-{language}")
+    guide_screenshot(page, "counsellor-explorer", language)
     with page.expect_download() as download:
         j.click(page.locator("tr", has_text="preuve.pdf").locator("a[href*='/download/']"))
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
@@ -205,11 +211,13 @@ def test_a_counsellors_day(live_server, browser, caseload, language):
     j.click(page.locator(f"a.inlinechangelink[href*='/enrollment/{enrollment.pk}/change/']"))
     no_serious_violations(j, "enrollment page")
     j.shot(f"counsellor-enrollment-{language}")
+    guide_screenshot(page, "counsellor-enrollment", language)
     proof, transcript = ChecklistItem.objects.filter(enrollment=enrollment).order_by(
         "document_type__code"
     )
     j.click(page.locator(f"a.inlinechangelink[href*='/checklistitem/{proof.pk}/change/']"))
     j.shot(f"counsellor-item-{language}")
+    guide_screenshot(page, "counsellor-checklist-item", language)
     j.click(step(page, "accept"))
     expect(message(j)).to_contain_text(says["accepted"])
     j.click(page.locator(f".field-enrollment a[href*='/enrollment/{enrollment.pk}/change/']"))
@@ -217,6 +225,7 @@ def test_a_counsellors_day(live_server, browser, caseload, language):
     j.click(step(page, "refuse"))
     j.type(page.locator("#id_reason"), "The scan is blurred: send a clear photo.")
     j.shot(f"counsellor-reason-{language}")
+    guide_screenshot(page, "counsellor-refuse-document", language)
     j.click(page.locator("input[name=apply]"))
     expect(message(j)).to_contain_text(says["doc_refused"])
     assert ChecklistItem.objects.get(pk=proof.pk).status == "accepted"
@@ -230,6 +239,7 @@ def test_a_counsellors_day(live_server, browser, caseload, language):
     j.click(step(page, "activate"))
     expect(message(j)).to_contain_text(says["active"])
     j.shot(f"counsellor-active-{language}")
+    guide_screenshot(page, "counsellor-enrollment-active", language)
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.ACTIVE
 
@@ -267,6 +277,7 @@ def test_staff_invite_a_student_to_the_portal(live_server, browser, language):
     j.type(page.locator("#id_email"), "lucassie@example.org")
     no_serious_violations(j, "invitation form")
     j.shot(f"staff-invite-{language}")
+    guide_screenshot(page, "staff-invitation", language)
     j.click(page.locator("input[name=_save]"))
     expect(message(j)).to_contain_text(f"{SAYS[language]['invited']} lucassie@example.org")
     assert Invitation.objects.get().student == student
@@ -350,6 +361,7 @@ def test_a_finance_officers_day(live_server, browser, session_to_pay, language, 
     j.shot(f"finance-enrollments-{language}")
     j.check(page.locator("#action-toggle"))
     j.choose(page.locator("select[name=action]"), "compute_sheets")
+    guide_screenshot(page, "finance-compute-sheets", language)
     j.click(page.locator("button[name=index]"))
     expect(message(j)).to_contain_text(says["computed"])
 
@@ -363,6 +375,7 @@ def test_a_finance_officers_day(live_server, browser, session_to_pay, language, 
         if enrollment is enrollments[0]:
             no_serious_violations(j, "sheet page")
             j.shot(f"finance-sheet-{language}")
+            guide_screenshot(page, "finance-sheet", language)
         j.click(step(page, "validate"))
         expect(message(j)).to_contain_text(says["validated_one"])
         if enrollment is not enrollments[-1]:
@@ -392,9 +405,11 @@ def test_a_finance_officers_day(live_server, browser, session_to_pay, language, 
     no_serious_violations(j, "finance home")
     j.choose(page.locator("#format"), "camt053")
     j.attach(page.locator("#file"), str(statement))
+    guide_screenshot(page, "finance-statement-import", language)
     j.click(page.locator("form[action$='/finance/statements/upload/'] button[type=submit]"))
     expect(page.locator(".messages")).to_contain_text(says["imported"])
     j.shot(f"finance-reconcile-{language}")
+    guide_screenshot(page, "finance-reconcile", language)
     no_serious_violations(j, "reconcile page")
     first.refresh_from_db()
     assert first.reconciled_amount == first.amount
@@ -413,10 +428,22 @@ def test_a_finance_officers_day(live_server, browser, session_to_pay, language, 
     expect(page.locator("h1")).to_have_text(says["reports"])
     no_serious_violations(j, "reports")
     j.shot(f"finance-reports-{language}")
+    guide_screenshot(page, "finance-reports", language)
     with page.expect_download() as download:
         j.click(page.locator("a[href='?format=csv']"))
     assert "70002001" not in Path(download.value.path()).read_text()  # totals, not people
     within_bounds(j, FINANCE)
+
+    # A colleague prepared a run of the payments due: its page offers this officer the
+    # approval its preparer may not give (not a counted task: the guide's picture of it).
+    bank_details(student=enrollments[0].student)
+    run = runs.payment_run_build(
+        due_until=enrollments[0].session.end_date,
+        by=StaffUserFactory(group="Finance", username="finance.marie"),
+    )
+    page.goto(f"{live_server.url}/finance/runs/{run.pk}/")
+    expect(page.locator(f"form[action$='/finance/runs/{run.pk}/approve/'] button")).to_be_visible()
+    guide_screenshot(page, "finance-payment-run", language)
 
 
 def within_bounds(j: Journey, bounds: dict[str, int]) -> None:

@@ -20,6 +20,7 @@ from avataq.tests.browser import (
     Journey,
     chromium,
     data_migration_rows,
+    guide_screenshot,
     needs_chromium,
     this_years_sessions,
 )
@@ -219,6 +220,7 @@ def test_a_students_day_on_a_phone(live_server, browser, student_in_fall, langua
     expect(page.get_by_role("heading", name=says["hello"])).to_be_visible()
     no_serious_violations("dashboard")
     j.shot(f"phone-dashboard-{language}")
+    guide_screenshot(page, "portal-dashboard", language)
 
     j.task("apply for the next session")
     j.click(page.locator("main a[href$='/my/enrollments/apply/']"))
@@ -229,6 +231,7 @@ def test_a_students_day_on_a_phone(live_server, browser, student_in_fall, langua
     j.check(page.locator("input[name=load][value=full_time]"))
     j.check(page.locator("input[name=residence][value=off_campus]"))
     j.shot(f"phone-apply-{language}")
+    guide_screenshot(page, "portal-apply", language)
     j.click(page.locator("main form button"))
     winter_enrollment = Enrollment.objects.get(student=student, session=winter)
     item = ChecklistItem.objects.get(enrollment=winter_enrollment)
@@ -242,6 +245,7 @@ def test_a_students_day_on_a_phone(live_server, browser, student_in_fall, langua
     expect(page.locator(f"#item-{item.pk} .badge")).to_have_text(says["received"])
     no_serious_violations("documents")
     j.shot(f"phone-documents-{language}")
+    guide_screenshot(page, "portal-documents", language)
 
     j.task("see my payments")
     j.click(page.locator("header nav a[href$='/my/payments/']"))
@@ -249,6 +253,7 @@ def test_a_students_day_on_a_phone(live_server, browser, student_in_fall, langua
     expect(page.locator("main")).to_contain_text("AVQ-")
     no_serious_violations("payments")
     j.shot(f"phone-payments-{language}")
+    guide_screenshot(page, "portal-payments", language)
     device.close()
 
     print(f"taps {j.tasks} (total {j.clicks}), typed {j.typed}, loads {j.loads}")

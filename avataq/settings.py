@@ -33,6 +33,9 @@ if SECRET_KEY is None:
     SECRET_KEY = "django-insecure-embedded-default-for-local-development-only"  # noqa: S105
 elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
     env.error("SECRET_KEY", "SECRET_KEY must be at least 50 random characters.")
+# Keys retired by a rotation, still accepted (never used to sign) until removed: sessions,
+# password-reset and confirmation links signed before the rotation stay valid meanwhile.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:

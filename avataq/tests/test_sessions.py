@@ -2,6 +2,8 @@
 (unless they asked to stay signed in on this device)."""
 
 import datetime as dt
+import subprocess
+import sys
 
 import pytest
 from django.conf import settings
@@ -99,3 +101,36 @@ def test_staff_get_a_working_day_even_when_they_ask_to_stay_signed_in():
 
     expected = timezone.now() + dt.timedelta(seconds=settings.STAFF_SESSION_SECONDS)
     assert abs(request.session.get_expiry_date() - expected) < MINUTE
+
+
+# --- rotating SECRET_KEY ----------------------------------------------------------------
+@pytest.mark.parametrize("old_key_kept", [True, False])
+def test_a_rotated_secret_key_keeps_sessions_only_while_the_old_one_is_a_fallback(
+    client, settings, old_key_kept
+):
+    settings.SECRET_KEY = "old-" + "k" * 60
+    client.force_login(StaffUserFactory(is_superuser=True))
+    assert client.get("/admin/").status_code == 200
+
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY] if old_key_kept else []
+    settings.SECRET_KEY = "new-" + "n" * 60
+    response = client.get("/admin/")
+
+    assert response.status_code == (200 if old_key_kept else 302)
+
+
+def test_secret_key_fallbacks_are_read_from_the_environment():
+    from avataq.tests.test_config import full_mode_environment
+
+    env = {**full_mode_environment(), "SECRET_KEY_FALLBACKS": "a" * 50 + ",b" + "c" * 50}
+    code = "from django.conf import settings; print(len(settings.SECRET_KEY_FALLBACKS))"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.stdout.strip().splitlines()[-1] == "2", result.stderr

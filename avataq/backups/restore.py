@@ -154,4 +154,20 @@ def restore_database(
             f"pg_restore into {target} failed: "
             + result.stderr.decode(errors="replace").strip()[-2000:]
         )
+    with connect(target) as conn:
+        record_as_taken(conn, manifest)
     return RestoreResult(key, target, manifest, time.monotonic() - started)
+
+
+def record_as_taken(conn, manifest: dict) -> None:
+    """The restored copy was dumped while its own backup ran: its row for that backup says
+    "running" (and would soon be called failed, and ops emailed, by the hourly check).
+    The manifest says how the backup ended; the row is brought up to it."""
+    if conn.execute("SELECT to_regclass('avataq_backuprecord')").fetchone()[0] is None:
+        return
+    conn.execute(
+        "UPDATE avataq_backuprecord SET status = 'succeeded', size = %s, sha256 = %s, "
+        "finished_at = %s, error = '', lock_pid = NULL, pending_uploads = '[]' "
+        "WHERE key = %s AND status = 'running'",
+        [manifest["size"], manifest["sha256"], manifest["finished_at"], manifest["key"]],
+    )

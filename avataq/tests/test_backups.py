@@ -88,6 +88,23 @@ def test_backup_then_restore_gives_the_same_rows(backup_s3, some_data, scratch_d
     )
 
 
+def test_a_restored_copy_records_its_own_backup_as_taken_not_running(
+    backup_s3, some_data, scratch_database
+):
+    record = backups.backup_database()
+
+    backups.restore_database(key=record.key, target=scratch_database)
+
+    with psycopg.connect(backups.conninfo(scratch_database)) as conn:
+        status, size, finished = conn.execute(
+            "SELECT status, size, finished_at FROM avataq_backuprecord WHERE key = %s",
+            [record.key],
+        ).fetchone()
+    manifest = backups.backup_store().get_json(record.key + backups.MANIFEST_SUFFIX)
+    assert (status, size) == ("succeeded", record.size)
+    assert finished == dt.datetime.fromisoformat(manifest["finished_at"])
+
+
 def test_a_backup_has_its_key_and_a_manifest_describing_it(backup_s3, some_data):
     import hashlib
 

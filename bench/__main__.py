@@ -25,6 +25,7 @@ BENCHMARKS = [
     "portal",
     "payment_run",
     "odoo_import",
+    "load",
 ]
 
 

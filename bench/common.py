@@ -33,6 +33,23 @@ def fresh_database(name: str) -> tuple[str, object | None]:
     return f"{base}/{name}", None
 
 
+def drop_database(url: str, server: object | None = None) -> None:
+    """Drop the database at ``url`` that :func:`fresh_database` made (this process's
+    connections to it closed first, any other's by ``FORCE``)."""
+    try:
+        from django.db import connections
+
+        connections.close_all()
+    except Exception:  # noqa: S110  (Django not set up: no connection to close)
+        pass
+    base, name = url.rsplit("/", 1)
+    admin_url = server.get_uri() if server is not None else f"{base}/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
 def manage(database_url: str, *args: str) -> float:
     """Run ``manage.py args`` against the database; return its wall time in seconds."""
     env = {**os.environ, "DEBUG": "1", "DATABASE_URL": database_url}

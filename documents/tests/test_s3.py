@@ -1,5 +1,6 @@
 """Against the real S3-compatible test server (s3rver checks signatures and expiry)."""
 
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -163,6 +164,34 @@ def test_the_storage_reuses_one_client_and_asks_checksums_only_when_required(s3)
     assert storage.client is storage.client
     assert storage.client.meta.config.request_checksum_calculation == "when_required"
     assert storage.client.meta.config.signature_version == "s3v4"
+
+
+def test_clients_of_every_thread_come_from_the_storages_one_boto3_session(s3, monkeypatch):
+    # A fresh session loads S3's service model again: each gunicorn thread's first
+    # download cost 0.3-0.6 s of CPU when every thread made its own.
+    from storages.backends.s3 import S3Storage
+
+    made = []
+    session = S3Storage._create_session
+    monkeypatch.setattr(S3Storage, "_create_session", lambda self: made.append(1) or session(self))
+    storage = storages["documents"]
+    clients = []
+
+    def download_in_a_new_thread() -> None:
+        assert storage.stat("12345/2025-2026/nothing.pdf") is None
+        storage.download_url(
+            "12345/2025-2026/nothing.pdf", filename="a.pdf", content_type="", ttl=60
+        )
+        clients.extend([storage.client, storage.quick_client])
+
+    threads = [threading.Thread(target=download_in_a_new_thread) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(made) == 1
+    assert len({id(client) for client in clients}) == 6  # each thread still has its own
 
 
 def test_reindex_and_verify_read_the_bucket(s3):

@@ -220,16 +220,13 @@ class S3DocumentStorage(S3Storage):
 
     @property
     def connection(self):
-        if getattr(self._connections, "connection", None) is None:
+        connection = getattr(self._connections, "connection", None)
+        if connection is None:
+            # django-storages makes one boto3 resource per thread, here from the storage's
+            # one session; its client's calls are measured (avataq.s3).
             with self._session_lock:
-                return super().connection  # made from the storage's one session
-        return self._connections.connection
-
-    @property
-    def connection(self):
-        # django-storages builds one boto3 resource per thread: its client is measured.
-        connection = super().connection
-        s3.measure(connection.meta.client)
+                connection = super().connection
+            s3.measure(connection.meta.client)
         return connection
 
     @property

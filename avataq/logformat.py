@@ -1,10 +1,14 @@
 """The log line formats, shared by Django's logging and gunicorn's.
 
 Both redact one-time links (avataq.redaction): request lines (gunicorn's access log,
-Django's warnings for 4xx answers) would otherwise keep them for as long as logs are kept."""
+Django's warnings for 4xx answers) would otherwise keep them for as long as logs are kept.
+Both write times in UTC, ISO 8601 with a ``Z``: gunicorn's master runs before Django sets
+the process's time zone (``TIME_ZONE``) and its workers after, so local times would mix
+two zones, without an offset, in one log."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import queue
 import threading
@@ -15,14 +19,25 @@ from pythonjsonlogger.json import JsonFormatter
 from avataq.redaction import redact
 
 
+def utc_time(record: logging.LogRecord) -> str:
+    moment = dt.datetime.fromtimestamp(record.created, dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class RedactingJsonFormatter(JsonFormatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return utc_time(record)
 
 
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return utc_time(record)
 
 
 JSON_FORMATTER = {

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 
 import pytest
 from django.urls import reverse
@@ -63,3 +64,24 @@ def test_djangos_warning_for_a_dead_link_carries_no_token(client, caplog):
     (record,) = [r for r in caplog.records if r.name == "django.request"]
     line = RedactingJsonFormatter("%(message)s").format(record)
     assert TOKEN not in line and "/account/confirm/…" in line
+
+
+@pytest.mark.parametrize(
+    "formatter",
+    [
+        RedactingFormatter("%(asctime)s %(message)s"),
+        RedactingJsonFormatter("%(asctime)s %(message)s"),
+    ],
+)
+def test_log_times_are_utc_with_a_z_whatever_the_process_time_zone(formatter, monkeypatch):
+    monkeypatch.setenv("TZ", "America/Montreal")
+    time.tzset()
+    try:
+        record = logging.LogRecord("avataq", logging.INFO, __file__, 1, "hello", None, None)
+        record.created = 1_767_225_600.25  # 2026-01-01 00:00:00.250 UTC
+        line = formatter.format(record)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+    assert "2026-01-01T00:00:00.250Z" in line

@@ -50,6 +50,18 @@ def drop_database(url: str, server: object | None = None) -> None:
         )
 
 
+def collect_static(env: dict[str, str]) -> None:
+    """``manage.py collectstatic`` into the STATIC_ROOT ``env`` names (what gunicorn serves
+    through WhiteNoise in production)."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def manage(database_url: str, *args: str) -> float:
     """Run ``manage.py args`` against the database; return its wall time in seconds."""
     env = {**os.environ, "DEBUG": "1", "DATABASE_URL": database_url}

@@ -51,7 +51,7 @@ from pathlib import Path
 import psutil
 
 from avataq.dev import postgres, s3server
-from bench.common import BASE_DIR, drop_database, fresh_database, manage
+from bench.common import BASE_DIR, collect_static, drop_database, fresh_database, manage
 from bench.portal import free_port
 
 DATABASE = "avataq_bench_load"
@@ -618,13 +618,7 @@ def main() -> None:
         os.environ["AVATAQ_DATA_DIR"] = str(work / "data")
         manage(url, "seed_demo", "--students", str(STUDENTS))
         documents = upload_documents(work / "data" / "media", s3)
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput"],
-            cwd=BASE_DIR,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        collect_static(env)
         os.environ.update(env)
         import django
 

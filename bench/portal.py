@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import BASE_DIR, fresh_database, manage
+from bench.common import BASE_DIR, collect_static, fresh_database, manage
 
 CLIENTS = 20
 DURATION = 20.0  # seconds of measured load, after a short warm-up
@@ -158,13 +158,7 @@ def main() -> None:
     try:
         manage(url, "migrate", "--noinput")
         manage(url, "seed_demo", "--students", str(STUDENTS))
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput"],
-            cwd=BASE_DIR,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        collect_static(env)
         os.environ.update(env)
         os.environ["DJANGO_SETTINGS_MODULE"] = "avataq.settings"
         import django

@@ -239,16 +239,8 @@ class WithdrawForm(RefuseForm):
 class EnrollmentAdminForm(forms.ModelForm):
     class Meta:
         model = Enrollment
-        fields = [
-            "student",
-            "session",
-            "school",
-            "program",
-            "load",
-            "credits",
-            "residence",
-            "notes",
-        ]
+        # What staff may edit is what enrollment_update accepts: one list, in the service.
+        fields = list(services.UPDATABLE_FIELDS)
 
     class Media:
         # The program picker offers the programs of the school chosen beside it.
